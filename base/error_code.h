@@ -1,0 +1,58 @@
+// Stable, numbered error codes shared by every module, the UI and the wire.
+//
+// The numbers travel in Error messages between peers and appear in logs and in the
+// UI ("E203: ..."), so they never change meaning: add new codes, never renumber.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+namespace lifeline {
+
+enum class ErrorCode : uint16_t {
+  kOk = 0,
+  kInternal = 1,          // A bug or an unexpected library failure; see the log.
+  kInvalidArgument = 2,   // A caller passed a value outside the documented range.
+  kCancelled = 3,         // Stopped on request (Stop(), signal, window closed).
+
+  // Settings, files, command line: 100-199.
+  kSettingsInvalid = 100,  // A settings value is malformed; the message names the field.
+  kSettingsIo = 101,       // The settings file could not be read or written.
+  kFileIo = 102,           // Any other file could not be read or written.
+  kUsage = 103,            // Command-line usage error.
+
+  // Network and wire: 200-299.
+  kAddressInvalid = 200,           // "HOST:PORT" could not be parsed or resolved.
+  kConnectionRefused = 201,        // Nobody listens at the address.
+  kConnectionTimedOut = 202,       // No answer within the time limit.
+  kConnectionClosed = 203,         // The peer closed the connection.
+  kNetworkIo = 204,                // A socket call failed (reset, unreachable...).
+  kListenFailed = 205,             // Could not bind or listen on the address.
+  kProtocolVersionMismatch = 210,  // The peers share no protocol version.
+  kMessageTooLarge = 211,          // A message exceeded the limit for its type.
+  kMalformedMessage = 212,         // A message could not be parsed or broke a rule.
+  kUnknownMessageType = 213,       // A message type this version does not know.
+  kUnexpectedMessage = 214,        // A valid message at the wrong time.
+  kSendQueueFull = 215,            // The peer is not reading; the bounded queue is full.
+  kPeerError = 216,                // The peer reported an error and closed.
+
+  // Capture: 300-399.
+  kDisplayUnavailable = 300,  // No X display could be opened.
+  kCaptureFailed = 301,       // The capturer failed permanently.
+  kCaptureUnsupported = 302,  // The backend is not available on this system.
+
+  // Codec: 400-499.
+  kEncoderInitFailed = 400,
+  kEncodeFailed = 401,
+  kDecoderInitFailed = 402,
+  kDecodeFailed = 403,
+  kCodecUnsupported = 404,
+};
+
+// A short English description, for logs and as the UI's fallback text.
+std::string_view ToString(ErrorCode code);
+
+// True when `value` is one of the codes above (used to validate codes from the wire).
+bool IsKnownErrorCode(uint32_t value);
+
+}  // namespace lifeline

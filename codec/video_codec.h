@@ -1,0 +1,34 @@
+// Codec identifiers and the encoded-frame value shared by encoders and decoders.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "base/geometry.h"
+#include "base/status.h"
+
+namespace lifeline {
+
+// Numbers are stable: they travel on the wire.
+enum class VideoCodec : uint8_t {
+  kVp8 = 1,
+  kVp9 = 2,
+  kH264 = 3,
+};
+
+std::string_view ToString(VideoCodec codec);
+Expected<VideoCodec> ParseVideoCodec(std::string_view text);  // "vp8", "vp9", "h264".
+
+// One compressed frame. Owned by value; moved from encoder to network to decoder.
+struct EncodedFrame {
+  VideoCodec codec = VideoCodec::kVp8;
+  Size size;
+  bool keyframe = false;
+  std::vector<uint8_t> data;
+  uint64_t frame_id = 0;          // Assigned by the host session, increasing.
+  int64_t capture_time_us = 0;    // Host clock, from Frame::capture_time_us().
+  int64_t encode_duration_us = 0;
+};
+
+}  // namespace lifeline

@@ -1,0 +1,48 @@
+// VideoEncoder: BGRA frames in, compressed frames out.
+//
+// Threading: an encoder is created, used and destroyed on one thread (the host's encode
+// thread, owned by HostSession). It never calls back.
+#pragma once
+
+#include <memory>
+
+#include "base/status.h"
+#include "capture/frame.h"
+#include "codec/video_codec.h"
+
+namespace lifeline {
+
+struct EncoderConfig {
+  VideoCodec codec = VideoCodec::kVp8;
+  int target_bitrate_kbps = 4000;
+  int max_fps = 30;
+  int threads = 0;  // 0: sized to the machine.
+};
+
+enum class EncodeResult {
+  kOk,       // `*out` holds a frame to send.
+  kSkipped,  // Nothing changed (empty updated region) and no keyframe was due: send nothing.
+  kError,    // The encoder failed; the session should end with kEncodeFailed.
+};
+
+class VideoEncoder {
+ public:
+  virtual ~VideoEncoder() = default;
+
+  // Encodes `frame`. The frame size may change between calls; the encoder then restarts
+  // at the new size and emits a keyframe. `force_keyframe` asks for a keyframe now (the
+  // viewer lost data). On kOk, `out->data`, `size`, `keyframe`, `codec` and
+  // `encode_duration_us` are set; the caller fills `frame_id` and `capture_time_us`.
+  virtual EncodeResult Encode(const Frame& frame, bool force_keyframe, EncodedFrame* out) = 0;
+
+  // Changes the target bitrate from the next frame on.
+  virtual void SetTargetBitrate(int bitrate_kbps) = 0;
+
+  virtual VideoCodec codec() const = 0;
+};
+
+// Creates an encoder; frames define the size. Errors: kCodecUnsupported,
+// kEncoderInitFailed.
+Expected<std::unique_ptr<VideoEncoder>> CreateVideoEncoder(const EncoderConfig& config);
+
+}  // namespace lifeline
