@@ -20,7 +20,8 @@ std::unique_ptr<Frame> Frame::Clone() const {
 }
 
 void MergeFrameDamage(std::unique_ptr<Frame>& older, std::unique_ptr<Frame>& newer) {
-  if (!older || !newer) return;
+  if (!older || !newer)
+    return;
   if (older->size() != newer->size()) {
     // A size change makes the whole new frame new.
     newer->mutable_updated_region()->Clear();

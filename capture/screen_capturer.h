@@ -28,8 +28,8 @@ enum class CaptureSource {
 
 struct CaptureOptions {
   CaptureSource source = CaptureSource::kX11;
-  std::string x11_display;            // Empty: $DISPLAY.
-  Size synthetic_size{1280, 720};     // Only for kSynthetic.
+  std::string x11_display;         // Empty: $DISPLAY.
+  Size synthetic_size{1280, 720};  // Only for kSynthetic.
 };
 
 class ScreenCapturer {
