@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -22,6 +23,9 @@ inline constexpr size_t kMaxVideoChunkDataBytes = 16 * 1024;
 
 // The largest body accepted for `type` (an Envelope field number); 0 for unknown types.
 size_t MaxBodyBytes(uint32_t type);
+
+// "Hello", "VideoChunk"...; "unknown" for unknown types. For logs and error messages.
+std::string_view MessageTypeName(uint32_t type);
 
 // Serializes `envelope` with its header. Error kMessageTooLarge when the body exceeds the
 // limit for its type (a bug on our side), kInvalidArgument when no payload is set.

@@ -31,6 +31,8 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -47,6 +49,7 @@ inline constexpr uint32_t kMinProtocolVersion = 1;
 
 struct ChannelOptions {
   wire::Hello hello;  // What we announce; the versions are filled in if left 0.
+  // <= 0: no limit.
   int handshake_timeout_ms = 5000;
   size_t max_control_messages = 1024;
   size_t max_video_bytes = 64 * 1024 * 1024;
@@ -72,8 +75,7 @@ class MessageChannel {
   };
 
   // `delegate` must outlive the channel.
-  MessageChannel(std::unique_ptr<Transport> transport, ChannelOptions options,
-                 Delegate* delegate);
+  MessageChannel(std::unique_ptr<Transport> transport, ChannelOptions options, Delegate* delegate);
   ~MessageChannel();  // Calls Stop().
 
   void Start();
@@ -83,13 +85,17 @@ class MessageChannel {
 
   // Begins an orderly close: sends ErrorReport(reason) when `reason.code` is not kOk,
   // Goodbye otherwise, flushes for up to 1 s, then closes. OnClosed gets `reason`
-  // (kConnectionClosed when kOk was given).
+  // (kConnectionClosed when kOk was given). Queued video is dropped; queued control
+  // messages still go out before a Goodbye, not before an ErrorReport. Only the first
+  // Close (or internal close) counts. Before Start(), the close happens once started.
   void Close(const Error& reason);
 
-  // Closes (as Close with kCancelled if still open) and joins the network thread.
+  // Closes (as Close with kCancelled if still open) and joins the network thread. On a
+  // channel never started, calls OnClosed on the calling thread.
   void Stop();
 
-  // Blocks until the channel has closed or `timeout_ms` passed. True if closed.
+  // Blocks until the channel has closed (OnClosed has returned) or `timeout_ms` passed
+  // (< 0: no limit). True if closed.
   bool WaitClosed(int timeout_ms);
 
   bool closed() const { return closed_.load(); }
@@ -105,6 +111,18 @@ class MessageChannel {
   bool FillWriteBuffer();
   void HandleMessage(wire::Envelope& message);
   void FinishClose(const Error& reason);
+  // Starts closing with `reason`: drops queued video (and, for an error, queued control
+  // messages) and queues Goodbye or ErrorReport. `text_for_peer`, when not empty, replaces
+  // reason.message in the ErrorReport. False if already closing. Needs mutex_.
+  bool BeginCloseLocked(const Error& reason, const std::string& text_for_peer = {});
+  bool IsClosing() const;
+  // Network thread: the connection is over, close without flushing.
+  void FinishNow(const Error& reason);
+  // Network thread: reads until the transport would block; writes until it would block
+  // or nothing is queued.
+  void ReadAvailable(std::vector<uint8_t>& buffer);
+  void ProcessInput(std::span<const uint8_t> input);
+  void WriteAvailable(bool* want_write);
 
   std::unique_ptr<Transport> transport_;
   const ChannelOptions options_;
@@ -132,6 +150,7 @@ class MessageChannel {
   std::vector<uint8_t> write_buffer_;
   size_t write_offset_ = 0;
   bool handshake_done_ = false;
+  std::optional<Error> finish_reason_;  // Set when the loop must end; then OnClosed.
 };
 
 }  // namespace lifeline

@@ -22,10 +22,15 @@ struct HostPort {
 // (0: the port is required). Error kAddressInvalid naming the text otherwise.
 Expected<HostPort> ParseHostPort(std::string_view text, uint16_t default_port = 0);
 
+// Like ParseHostPort with the port required, but port 0 ("pick a free port") is allowed:
+// for addresses to listen on.
+Expected<HostPort> ParseListenAddress(std::string_view text);
+
 // Connects within `timeout_ms`. Errors: kAddressInvalid (does not resolve),
 // kConnectionRefused, kConnectionTimedOut, kNetworkIo, kCancelled (when `*cancel` became
 // true). The returned transport is non-blocking with TCP_NODELAY set.
-Expected<std::unique_ptr<Transport>> ConnectTcp(const HostPort& address, int timeout_ms,
+Expected<std::unique_ptr<Transport>> ConnectTcp(const HostPort& address,
+                                                int timeout_ms,
                                                 const std::atomic<bool>* cancel = nullptr);
 
 // Threading: one owner thread; Close() may be called from any thread to wake Accept().

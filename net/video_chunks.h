@@ -17,7 +17,8 @@ inline constexpr uint32_t kMaxEncodedFrameBytes = 16 * 1024 * 1024;
 
 // Splits `data` into envelopes of at most kMaxVideoChunkDataBytes; the first carries
 // `info`. An empty `data` yields no chunks.
-std::vector<wire::Envelope> SplitIntoChunks(uint64_t frame_id, const wire::VideoFrameInfo& info,
+std::vector<wire::Envelope> SplitIntoChunks(uint64_t frame_id,
+                                            const wire::VideoFrameInfo& info,
                                             std::span<const uint8_t> data);
 
 struct AssembledFrame {
