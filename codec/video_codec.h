@@ -17,6 +17,11 @@ enum class VideoCodec : uint8_t {
   kH264 = 3,
 };
 
+// Largest frame width or height any encoder accepts or any decoder outputs. Bigger frames
+// are refused (encoder: kError; decoder: treated as corrupt data), which bounds the memory
+// a hostile peer can make the decoder allocate.
+inline constexpr int kMaxVideoDimension = 8192;
+
 std::string_view ToString(VideoCodec codec);
 Expected<VideoCodec> ParseVideoCodec(std::string_view text);  // "vp8", "vp9", "h264".
 
@@ -26,8 +31,8 @@ struct EncodedFrame {
   Size size;
   bool keyframe = false;
   std::vector<uint8_t> data;
-  uint64_t frame_id = 0;          // Assigned by the host session, increasing.
-  int64_t capture_time_us = 0;    // Host clock, from Frame::capture_time_us().
+  uint64_t frame_id = 0;        // Assigned by the host session, increasing.
+  int64_t capture_time_us = 0;  // Host clock, from Frame::capture_time_us().
   int64_t encode_duration_us = 0;
 };
 

@@ -1,1 +1,56 @@
-// placeholder
+#include "codec/video_decoder.h"
+
+#include <algorithm>
+#include <string>
+
+#include <libyuv/convert_argb.h>
+
+#include "codec/video_decoder_vpx.h"
+
+namespace lifeline {
+
+void I420Image::Allocate(Size new_size) {
+  size = new_size.empty() ? Size{} : new_size;
+  const size_t luma = static_cast<size_t>(size.width) * static_cast<size_t>(size.height);
+  const size_t chroma =
+      static_cast<size_t>((size.width + 1) / 2) * static_cast<size_t>((size.height + 1) / 2);
+  y.resize(luma);
+  u.resize(chroma);
+  v.resize(chroma);
+}
+
+void ConvertI420ToRgba(const I420Image& image, std::vector<uint8_t>* rgba) {
+  const Size size = image.size;
+  const size_t luma = static_cast<size_t>(std::max(size.width, 0)) * std::max(size.height, 0);
+  const size_t chroma =
+      static_cast<size_t>((std::max(size.width, 0) + 1) / 2) * ((std::max(size.height, 0) + 1) / 2);
+  if (size.empty() || image.y.size() < luma || image.u.size() < chroma || image.v.size() < chroma) {
+    rgba->clear();
+    return;
+  }
+  rgba->resize(luma * 4);
+  // libyuv names formats by 32-bit word order, little-endian: "ABGR" is R, G, B, A in
+  // memory.
+  libyuv::I420ToABGR(image.y.data(), image.stride_y(), image.u.data(), image.stride_uv(),
+                     image.v.data(), image.stride_uv(), rgba->data(), size.width * 4, size.width,
+                     size.height);
+}
+
+Expected<std::unique_ptr<VideoDecoder>> CreateVideoDecoder(VideoCodec codec) {
+  switch (codec) {
+    case VideoCodec::kVp8:
+    case VideoCodec::kVp9: {
+      auto decoder = VpxVideoDecoder::Create(codec);
+      if (!decoder.ok())
+        return decoder.error();
+      return std::unique_ptr<VideoDecoder>(std::move(decoder).value());
+    }
+    case VideoCodec::kH264:
+      return Error{ErrorCode::kCodecUnsupported,
+                   "H.264 decoding is not available in this build; use vp8 or vp9"};
+  }
+  return Error{ErrorCode::kCodecUnsupported,
+               "unknown video codec number " + std::to_string(static_cast<int>(codec))};
+}
+
+}  // namespace lifeline

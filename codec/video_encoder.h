@@ -35,6 +35,13 @@ class VideoEncoder {
   // `encode_duration_us` are set; the caller fills `frame_id` and `capture_time_us`.
   virtual EncodeResult Encode(const Frame& frame, bool force_keyframe, EncodedFrame* out) = 0;
 
+  // Encodes the current picture again at refresh quality (a low quantizer cap), whatever
+  // `frame`'s updated region says: the host calls it once the screen has been still for a
+  // moment, so text that real-time rate control left blurry becomes sharp. A delta frame
+  // (only the residual is coded), larger than usual once. Before the first Encode() or at
+  // a new size it behaves like Encode(). Same results as Encode().
+  virtual EncodeResult EncodeRefresh(const Frame& frame, EncodedFrame* out) = 0;
+
   // Changes the target bitrate from the next frame on.
   virtual void SetTargetBitrate(int bitrate_kbps) = 0;
 
