@@ -22,7 +22,8 @@ class BoundedQueue {
   bool TryPush(T value) {
     {
       std::lock_guard lock(mutex_);
-      if (closed_ || items_.size() >= capacity_) return false;
+      if (closed_ || items_.size() >= capacity_)
+        return false;
       items_.push_back(std::move(value));
     }
     cv_.notify_one();
@@ -31,7 +32,8 @@ class BoundedQueue {
 
   std::optional<T> TryPop() {
     std::lock_guard lock(mutex_);
-    if (items_.empty()) return std::nullopt;
+    if (items_.empty())
+      return std::nullopt;
     T value = std::move(items_.front());
     items_.pop_front();
     return value;
@@ -43,7 +45,8 @@ class BoundedQueue {
   std::optional<T> WaitPop(std::chrono::duration<Rep, Period> timeout) {
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, timeout, [&] { return !items_.empty() || closed_; });
-    if (items_.empty()) return std::nullopt;
+    if (items_.empty())
+      return std::nullopt;
     T value = std::move(items_.front());
     items_.pop_front();
     return value;

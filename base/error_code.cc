@@ -4,41 +4,71 @@ namespace lifeline {
 
 std::string_view ToString(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kOk: return "ok";
-    case ErrorCode::kInternal: return "internal error";
-    case ErrorCode::kInvalidArgument: return "invalid argument";
-    case ErrorCode::kCancelled: return "cancelled";
-    case ErrorCode::kSettingsInvalid: return "invalid setting";
-    case ErrorCode::kSettingsIo: return "settings file could not be read or written";
-    case ErrorCode::kFileIo: return "file could not be read or written";
-    case ErrorCode::kUsage: return "command-line usage error";
-    case ErrorCode::kAddressInvalid: return "invalid network address";
-    case ErrorCode::kConnectionRefused: return "connection refused";
-    case ErrorCode::kConnectionTimedOut: return "connection timed out";
-    case ErrorCode::kConnectionClosed: return "connection closed by peer";
-    case ErrorCode::kNetworkIo: return "network error";
-    case ErrorCode::kListenFailed: return "could not listen on address";
-    case ErrorCode::kProtocolVersionMismatch: return "protocol version mismatch";
-    case ErrorCode::kMessageTooLarge: return "message too large";
-    case ErrorCode::kMalformedMessage: return "malformed message";
-    case ErrorCode::kUnknownMessageType: return "unknown message type";
-    case ErrorCode::kUnexpectedMessage: return "unexpected message";
-    case ErrorCode::kSendQueueFull: return "send queue full";
-    case ErrorCode::kPeerError: return "peer reported an error";
-    case ErrorCode::kDisplayUnavailable: return "display unavailable";
-    case ErrorCode::kCaptureFailed: return "screen capture failed";
-    case ErrorCode::kCaptureUnsupported: return "screen capture not supported here";
-    case ErrorCode::kEncoderInitFailed: return "video encoder could not start";
-    case ErrorCode::kEncodeFailed: return "video encoding failed";
-    case ErrorCode::kDecoderInitFailed: return "video decoder could not start";
-    case ErrorCode::kDecodeFailed: return "video decoding failed";
-    case ErrorCode::kCodecUnsupported: return "video codec not supported";
+    case ErrorCode::kOk:
+      return "ok";
+    case ErrorCode::kInternal:
+      return "internal error";
+    case ErrorCode::kInvalidArgument:
+      return "invalid argument";
+    case ErrorCode::kCancelled:
+      return "cancelled";
+    case ErrorCode::kSettingsInvalid:
+      return "invalid setting";
+    case ErrorCode::kSettingsIo:
+      return "settings file could not be read or written";
+    case ErrorCode::kFileIo:
+      return "file could not be read or written";
+    case ErrorCode::kUsage:
+      return "command-line usage error";
+    case ErrorCode::kAddressInvalid:
+      return "invalid network address";
+    case ErrorCode::kConnectionRefused:
+      return "connection refused";
+    case ErrorCode::kConnectionTimedOut:
+      return "connection timed out";
+    case ErrorCode::kConnectionClosed:
+      return "connection closed by peer";
+    case ErrorCode::kNetworkIo:
+      return "network error";
+    case ErrorCode::kListenFailed:
+      return "could not listen on address";
+    case ErrorCode::kProtocolVersionMismatch:
+      return "protocol version mismatch";
+    case ErrorCode::kMessageTooLarge:
+      return "message too large";
+    case ErrorCode::kMalformedMessage:
+      return "malformed message";
+    case ErrorCode::kUnknownMessageType:
+      return "unknown message type";
+    case ErrorCode::kUnexpectedMessage:
+      return "unexpected message";
+    case ErrorCode::kSendQueueFull:
+      return "send queue full";
+    case ErrorCode::kPeerError:
+      return "peer reported an error";
+    case ErrorCode::kDisplayUnavailable:
+      return "display unavailable";
+    case ErrorCode::kCaptureFailed:
+      return "screen capture failed";
+    case ErrorCode::kCaptureUnsupported:
+      return "screen capture not supported here";
+    case ErrorCode::kEncoderInitFailed:
+      return "video encoder could not start";
+    case ErrorCode::kEncodeFailed:
+      return "video encoding failed";
+    case ErrorCode::kDecoderInitFailed:
+      return "video decoder could not start";
+    case ErrorCode::kDecodeFailed:
+      return "video decoding failed";
+    case ErrorCode::kCodecUnsupported:
+      return "video codec not supported";
   }
   return "unknown error";
 }
 
 bool IsKnownErrorCode(uint32_t value) {
-  if (value > 0xffff) return false;
+  if (value > 0xffff)
+    return false;
   return ToString(static_cast<ErrorCode>(value)) != "unknown error";
 }
 

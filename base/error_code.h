@@ -11,9 +11,9 @@ namespace lifeline {
 
 enum class ErrorCode : uint16_t {
   kOk = 0,
-  kInternal = 1,          // A bug or an unexpected library failure; see the log.
-  kInvalidArgument = 2,   // A caller passed a value outside the documented range.
-  kCancelled = 3,         // Stopped on request (Stop(), signal, window closed).
+  kInternal = 1,         // A bug or an unexpected library failure; see the log.
+  kInvalidArgument = 2,  // A caller passed a value outside the documented range.
+  kCancelled = 3,        // Stopped on request (Stop(), signal, window closed).
 
   // Settings, files, command line: 100-199.
   kSettingsInvalid = 100,  // A settings value is malformed; the message names the field.

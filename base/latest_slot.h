@@ -28,9 +28,12 @@ class LatestSlot {
   bool Put(T value) {
     {
       std::lock_guard lock(mutex_);
-      if (closed_) return false;
-      if (value_ && merge_) merge_(*value_, value);
-      if (value_) ++replaced_count_;
+      if (closed_)
+        return false;
+      if (value_ && merge_)
+        merge_(*value_, value);
+      if (value_)
+        ++replaced_count_;
       value_ = std::move(value);
     }
     cv_.notify_all();
@@ -48,7 +51,8 @@ class LatestSlot {
   std::optional<T> WaitAndTake(std::chrono::duration<Rep, Period> timeout) {
     std::unique_lock lock(mutex_);
     cv_.wait_for(lock, timeout, [&] { return value_.has_value() || closed_; });
-    if (closed_) return std::nullopt;
+    if (closed_)
+      return std::nullopt;
     return TakeLocked();
   }
 

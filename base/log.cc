@@ -13,10 +13,14 @@ namespace {
 
 spdlog::level::level_enum ToSpd(Level level) {
   switch (level) {
-    case Level::kDebug: return spdlog::level::debug;
-    case Level::kInfo: return spdlog::level::info;
-    case Level::kWarning: return spdlog::level::warn;
-    case Level::kError: return spdlog::level::err;
+    case Level::kDebug:
+      return spdlog::level::debug;
+    case Level::kInfo:
+      return spdlog::level::info;
+    case Level::kWarning:
+      return spdlog::level::warn;
+    case Level::kError:
+      return spdlog::level::err;
   }
   return spdlog::level::info;
 }
@@ -34,7 +38,8 @@ std::shared_ptr<spdlog::logger> g_logger;  // Guarded by g_mutex.
 
 std::shared_ptr<spdlog::logger> Logger() {
   std::lock_guard lock(g_mutex);
-  if (!g_logger) g_logger = MakeStderrLogger();
+  if (!g_logger)
+    g_logger = MakeStderrLogger();
   return g_logger;
 }
 
@@ -59,13 +64,18 @@ bool Init(const std::string& file_path, Level min_level) {
     std::lock_guard lock(g_mutex);
     g_logger = std::move(logger);
   }
-  if (!file_ok) Warning("could not open log file {}; logging to standard error only", file_path);
+  if (!file_ok)
+    Warning("could not open log file {}; logging to standard error only", file_path);
   return file_ok;
 }
 
-void SetMinLevel(Level level) { Logger()->set_level(ToSpd(level)); }
+void SetMinLevel(Level level) {
+  Logger()->set_level(ToSpd(level));
+}
 
-void Flush() { Logger()->flush(); }
+void Flush() {
+  Logger()->flush();
+}
 
 void Write(Level level, std::string_view message) {
   try {

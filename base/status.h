@@ -24,7 +24,7 @@ struct Error {
 
 class [[nodiscard]] Status {
  public:
-  Status() = default;  // Ok.
+  Status() = default;                                            // Ok.
   Status(Error error) : error_(std::move(error)), ok_(false) {}  // NOLINT: implicit on purpose.
   Status(ErrorCode code, std::string message) : Status(Error{code, std::move(message)}) {}
 
@@ -45,7 +45,7 @@ class [[nodiscard]] Status {
 template <typename T>
 class [[nodiscard]] Expected {
  public:
-  Expected(T value) : storage_(std::move(value)) {}  // NOLINT: implicit on purpose.
+  Expected(T value) : storage_(std::move(value)) {}      // NOLINT: implicit on purpose.
   Expected(Error error) : storage_(std::move(error)) {}  // NOLINT
   Expected(ErrorCode code, std::string message) : storage_(Error{code, std::move(message)}) {}
 

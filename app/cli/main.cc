@@ -1,1 +1,122 @@
-int main(){}
+// `lifeline`: the one executable. No arguments: the desktop app. `host` / `view`: the
+// command-line front-ends. Parsing only; the work happens in the session core.
+#include <signal.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "app/cli/commands.h"
+#include "app/core/paths.h"
+#include "app/core/settings.h"
+#include "app/ui_wx/gui_app.h"
+#include "base/log.h"
+#include "base/version.h"
+#include "capture/screen_capturer.h"
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+void OnStopSignal(int) {
+  g_stop.store(true);
+}
+
+void InstallSignalHandlers() {
+  struct sigaction action {};
+  action.sa_handler = OnStopSignal;
+  sigemptyset(&action.sa_mask);
+  sigaction(SIGINT, &action, nullptr);
+  sigaction(SIGTERM, &action, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+}
+
+lifeline::log::Level ParseLevel(const std::string& level) {
+  if (level == "debug")
+    return lifeline::log::Level::kDebug;
+  if (level == "warning")
+    return lifeline::log::Level::kWarning;
+  if (level == "error")
+    return lifeline::log::Level::kError;
+  return lifeline::log::Level::kInfo;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace lifeline;
+  CLI::App app{"Lifeline: remote support. Run without arguments for the desktop app.", "lifeline"};
+  app.set_version_flag("--version", std::string("lifeline ") + kVersionString);
+  bool print_paths = false;
+  app.add_flag("--paths", print_paths, "Print where settings and logs are kept, then exit");
+
+  HostCommandOptions host;
+  auto* host_cmd = app.add_subcommand("host", "Share this screen with one viewer");
+  host_cmd->add_option("--listen", host.listen, "Address to listen on (default 127.0.0.1:7070)");
+  host_cmd->add_option("--source", host.source, "Capture source: x11 or synthetic");
+  host_cmd->add_option("--display", host.display, "X display to capture, e.g. :0");
+  host_cmd->add_option("--codec", host.codec, "Preferred codec: vp8 or vp9");
+  host_cmd->add_option("--fps", host.max_fps, "Maximum frames per second (1-120)");
+  host_cmd->add_option("--bitrate", host.bitrate_kbps, "Target bitrate in kbit/s");
+  host_cmd->add_flag("--once", host.once, "Exit after the first viewer leaves");
+
+  ViewCommandOptions view;
+  auto* view_cmd = app.add_subcommand("view", "Watch a host's screen");
+  view_cmd->add_option("address", view.address, "HOST:PORT of the host")->required();
+  view_cmd->add_flag("--fullscreen", view.fullscreen, "Start fullscreen (F11 toggles)");
+  view_cmd->add_flag("--headless", view.headless, "Draw nothing (tests, diagnostics)");
+  view_cmd->add_option("--stats", view.stats_path, "Write per-second stats as JSON lines");
+  view_cmd->add_option("--snapshot", view.snapshot_path,
+                       "On exit, write the last decoded frame as PNG");
+  view_cmd->add_option("--duration", view.duration_s, "Leave after this many seconds");
+  app.require_subcommand(0, 1);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+
+  auto paths = ResolveAppPaths(ExecutableDir(), ProcessEnv());
+  if (!paths.ok()) {
+    std::fprintf(stderr, "lifeline: %s\n", paths.error().ToString().c_str());
+    return 1;
+  }
+  if (print_paths) {
+    std::printf("mode: %s\nsettings: %s\nlog: %s\n", paths->portable ? "portable" : "installed",
+                paths->settings_file.c_str(), paths->log_file.c_str());
+    return 0;
+  }
+
+  auto settings = LoadSettings(paths->settings_file);
+  if (!settings.ok()) {
+    // A broken settings file is reported, never silently replaced or overwritten.
+    std::fprintf(stderr, "lifeline: %s; using defaults for this run\n",
+                 settings.error().ToString().c_str());
+    settings = Settings{};
+  }
+  std::string log_path;
+  if (EnsureConfigDir(*paths).ok())
+    log_path = paths->log_file;
+  log::Init(log_path, ParseLevel(settings->log.level));
+  InstallSignalHandlers();
+
+  if (*host_cmd)
+    return RunHostCommand(host, *settings, g_stop);
+  if (*view_cmd)
+    return RunViewCommand(view, g_stop);
+
+  // The desktop app needs a display; say so in one sentence instead of GTK warnings.
+  if (Status st = CheckDisplayAvailable(""); !st.ok()) {
+    std::fprintf(stderr,
+                 "lifeline: the desktop app needs a graphical display, and none could be "
+                 "opened (DISPLAY=%s); use 'lifeline host' or 'lifeline view --headless' "
+                 "from a terminal, or 'lifeline --help'.\n",
+                 std::getenv("DISPLAY") ? std::getenv("DISPLAY") : "unset");
+    return 1;
+  }
+  return RunDesktopApp(argc, argv, *paths);
+}

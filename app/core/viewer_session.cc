@@ -1,1 +1,278 @@
-// placeholder
+#include "app/core/viewer_session.h"
+
+#include <chrono>
+
+#include "base/log.h"
+#include "base/time.h"
+#include "base/version.h"
+
+namespace lifeline {
+namespace {
+
+constexpr VideoCodec kDecodableCodecs[] = {VideoCodec::kVp8, VideoCodec::kVp9};
+constexpr int64_t kStatsIntervalUs = 1'000'000;
+constexpr int64_t kPingIntervalUs = 500'000;
+
+bool IsDecodable(uint32_t codec) {
+  for (VideoCodec c : kDecodableCodecs) {
+    if (static_cast<uint32_t>(c) == codec)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+ViewerSession::ViewerSession(ViewerOptions options, std::unique_ptr<Transport> transport)
+    : options_(std::move(options)) {
+  ChannelOptions channel_options;
+  channel_options.hello.set_role(wire::ROLE_VIEWER);
+  channel_options.hello.set_app_version(kVersionString);
+  for (VideoCodec codec : kDecodableCodecs) {
+    channel_options.hello.add_video_codecs(static_cast<uint32_t>(codec));
+  }
+  channel_options.handshake_timeout_ms = options_.handshake_timeout_ms;
+  channel_options.protocol_version = options_.protocol_version;
+  channel_options.min_protocol_version = options_.min_protocol_version;
+  channel_ = std::make_unique<MessageChannel>(std::move(transport), channel_options, this);
+}
+
+ViewerSession::~ViewerSession() {
+  Stop();
+}
+
+Status ViewerSession::Start() {
+  if (!options_.stats_path.empty()) {
+    stats_file_ = std::fopen(options_.stats_path.c_str(), "w");
+    if (!stats_file_) {
+      return Status(ErrorCode::kFileIo, "cannot write stats file " + options_.stats_path);
+    }
+  }
+  started_ = true;
+  channel_->Start();
+  decode_thread_ = std::thread([this] { DecodeLoop(); });
+  return Status::Ok();
+}
+
+void ViewerSession::Stop() {
+  if (!started_)
+    return;
+  if (!stopping_.exchange(true)) {
+    channel_->Close(Error{ErrorCode::kOk, ""});
+    channel_->WaitClosed(2000);
+    channel_->Stop();
+    decode_queue_.Close();
+    if (decode_thread_.joinable())
+      decode_thread_.join();
+    frames_.Close();
+    if (stats_file_) {
+      std::fclose(stats_file_);
+      stats_file_ = nullptr;
+    }
+  }
+}
+
+bool ViewerSession::WaitClosed(int timeout_ms) {
+  std::unique_lock lock(mutex_);
+  return closed_cv_.wait_for(lock, std::chrono::milliseconds(timeout_ms), [&] { return closed_; });
+}
+
+bool ViewerSession::closed() const {
+  std::lock_guard lock(mutex_);
+  return closed_;
+}
+
+Error ViewerSession::close_reason() const {
+  std::lock_guard lock(mutex_);
+  return close_reason_;
+}
+
+bool ViewerSession::connected() const {
+  std::lock_guard lock(mutex_);
+  return connected_;
+}
+
+std::shared_ptr<const DecodedFrame> ViewerSession::last_frame() const {
+  std::lock_guard lock(mutex_);
+  return last_frame_;
+}
+
+void ViewerSession::set_frame_callback(std::function<void()> callback) {
+  std::lock_guard lock(mutex_);
+  frame_callback_ = std::move(callback);
+}
+
+void ViewerSession::OnConnected(const wire::Hello& peer_hello) {
+  if (peer_hello.role() != wire::ROLE_HOST) {
+    channel_->Close(Error{ErrorCode::kUnexpectedMessage, "the peer is not a host"});
+    return;
+  }
+  {
+    std::lock_guard lock(mutex_);
+    connected_ = true;
+  }
+  log::Info("viewer: connected to host {} ({})", channel_->peer_description(),
+            peer_hello.app_version());
+  SendPing();
+}
+
+void ViewerSession::OnMessage(const wire::Envelope& message) {
+  switch (message.payload_case()) {
+    case wire::Envelope::kVideoChunk: {
+      auto result = assembler_.Add(message.video_chunk());
+      if (!result.ok()) {
+        channel_->Close(result.error());
+        return;
+      }
+      if (!result->has_value())
+        return;
+      AssembledFrame frame = std::move(**result);
+      if (!IsDecodable(frame.info.codec())) {
+        channel_->Close(Error{ErrorCode::kCodecUnsupported,
+                              "the host sent codec " + std::to_string(frame.info.codec()) +
+                                  ", which this viewer did not offer"});
+        return;
+      }
+      if (!decode_queue_.TryPush(std::move(frame))) {
+        if (!decode_queue_.closed()) {
+          channel_->Close(Error{ErrorCode::kUnexpectedMessage,
+                                "the host sent more frames than its window allows"});
+        }
+      }
+      return;
+    }
+    case wire::Envelope::kPong: {
+      const int64_t now = MonotonicNowUs();
+      clock_sync_.AddSample(message.pong().echo_time_us(), message.pong().responder_time_us(), now);
+      stats_.SetRttUs(clock_sync_.last_rtt_us());
+      return;
+    }
+    case wire::Envelope::kPing: {
+      wire::Envelope pong;
+      pong.mutable_pong()->set_id(message.ping().id());
+      pong.mutable_pong()->set_echo_time_us(message.ping().sender_time_us());
+      pong.mutable_pong()->set_responder_time_us(MonotonicNowUs());
+      channel_->Send(pong, SendPriority::kControl);
+      return;
+    }
+    default:
+      channel_->Close(Error{
+          ErrorCode::kUnexpectedMessage,
+          "message type " + std::to_string(message.payload_case()) + " is not valid from a host"});
+      return;
+  }
+}
+
+void ViewerSession::OnClosed(const Error& reason) {
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    close_reason_ =
+        reason.code == ErrorCode::kOk ? Error{ErrorCode::kConnectionClosed, ""} : reason;
+  }
+  if (reason.code != ErrorCode::kOk && reason.code != ErrorCode::kConnectionClosed &&
+      reason.code != ErrorCode::kCancelled) {
+    log::Warning("viewer: session ended: {}", reason.ToString());
+  }
+  decode_queue_.Close();
+  closed_cv_.notify_all();
+}
+
+void ViewerSession::SendPing() {
+  wire::Envelope ping;
+  ping.mutable_ping()->set_id(next_ping_id_++);
+  ping.mutable_ping()->set_sender_time_us(MonotonicNowUs());
+  channel_->Send(ping, SendPriority::kControl);
+}
+
+void ViewerSession::DecodeLoop() {
+  int64_t last_ping_us = MonotonicNowUs();
+  while (!stopping_.load()) {
+    auto frame = decode_queue_.WaitPop(std::chrono::milliseconds(50));
+    if (frame)
+      DecodeOne(std::move(*frame));
+    if (decode_queue_.closed() && decode_queue_.size() == 0 && !frame) {
+      // Closed: keep the loop only for a final stats line.
+      StatsSnapshot snapshot;
+      if (stats_file_ && stats_.MaybeCloseInterval(1, &snapshot)) {
+        std::fprintf(stats_file_, "%s\n", ToJsonLine(snapshot).c_str());
+        std::fflush(stats_file_);
+      }
+      return;
+    }
+    const int64_t now = MonotonicNowUs();
+    if (connected() && now - last_ping_us >= kPingIntervalUs) {
+      last_ping_us = now;
+      SendPing();
+    }
+    StatsSnapshot snapshot;
+    if (stats_.MaybeCloseInterval(kStatsIntervalUs, &snapshot)) {
+      if (stats_file_) {
+        std::fprintf(stats_file_, "%s\n", ToJsonLine(snapshot).c_str());
+        std::fflush(stats_file_);
+      }
+    }
+  }
+}
+
+void ViewerSession::DecodeOne(AssembledFrame frame) {
+  const auto codec = static_cast<VideoCodec>(frame.info.codec());
+  if (!decoder_ || decoder_->codec() != codec) {
+    auto decoder = CreateVideoDecoder(codec);
+    if (!decoder.ok()) {
+      channel_->Close(decoder.error());
+      return;
+    }
+    decoder_ = std::move(decoder).value();
+  }
+  auto decoded = std::make_shared<DecodedFrame>();
+  const DecodeResult result = decoder_->Decode(frame.data, &decoded->image);
+  wire::Envelope ack;
+  ack.mutable_frame_ack()->set_frame_id(frame.frame_id);
+  switch (result) {
+    case DecodeResult::kOk: {
+      waiting_for_keyframe_ = false;
+      last_good_frame_id_ = frame.frame_id;
+      decoded->frame_id = frame.frame_id;
+      decoded->capture_time_us = frame.info.capture_time_us();
+      decoded->decoded_time_us = MonotonicNowUs();
+      const int64_t latency_us =
+          clock_sync_.has_estimate()
+              ? decoded->decoded_time_us - clock_sync_.HostToViewerUs(decoded->capture_time_us)
+              : -1;
+      stats_.OnFrameDecoded(frame.data.size(), latency_us, decoded->image.size.width,
+                            decoded->image.size.height);
+      ack.mutable_frame_ack()->set_decoded(true);
+      channel_->Send(ack, SendPriority::kControl);
+      std::function<void()> callback;
+      {
+        std::lock_guard lock(mutex_);
+        last_frame_ = decoded;
+        callback = frame_callback_;
+      }
+      frames_.Put(decoded);
+      if (callback)
+        callback();
+      return;
+    }
+    case DecodeResult::kNeedKeyframe: {
+      ack.mutable_frame_ack()->set_decoded(false);
+      channel_->Send(ack, SendPriority::kControl);
+      if (!waiting_for_keyframe_) {
+        waiting_for_keyframe_ = true;
+        stats_.OnKeyframeRequested();
+        log::Info("viewer: frame {} could not be decoded; asking for a keyframe", frame.frame_id);
+        wire::Envelope request;
+        request.mutable_keyframe_request()->set_last_good_frame_id(last_good_frame_id_);
+        channel_->Send(request, SendPriority::kControl);
+      }
+      return;
+    }
+    case DecodeResult::kError:
+      channel_->Close(Error{ErrorCode::kDecodeFailed,
+                            "the video decoder failed on frame " + std::to_string(frame.frame_id)});
+      return;
+  }
+}
+
+}  // namespace lifeline

@@ -31,7 +31,8 @@ TEST_CASE("Region keeps rectangles, drops contained ones, collapses when large",
   region.Add(Rect{0, 0, 20, 20});  // Contains the first: replaces it.
   CHECK(region.rects().size() == 1);
   CHECK(region.BoundingBox() == Rect{0, 0, 20, 20});
-  for (int i = 0; i < 40; ++i) region.Add(Rect{100 + i * 10, 100, 5, 5});
+  for (int i = 0; i < 40; ++i)
+    region.Add(Rect{100 + i * 10, 100, 5, 5});
   CHECK(region.rects().size() <= Region::kMaxRects);
   CHECK(region.BoundingBox().Contains(Rect{0, 0, 20, 20}));
   CHECK(region.BoundingBox().Contains(Rect{490, 100, 5, 5}));

@@ -12,7 +12,8 @@ bool ReadPng(const std::string& path, RgbaImage* out) {
   png_image image;
   std::memset(&image, 0, sizeof(image));
   image.version = PNG_IMAGE_VERSION;
-  if (!png_image_begin_read_from_file(&image, path.c_str())) return false;
+  if (!png_image_begin_read_from_file(&image, path.c_str()))
+    return false;
   image.format = PNG_FORMAT_RGBA;
   std::vector<uint8_t> pixels(PNG_IMAGE_SIZE(image));
   if (!png_image_finish_read(&image, nullptr, pixels.data(), 0, nullptr)) {
@@ -49,7 +50,8 @@ double PsnrRgb(const RgbaImage& a, const RgbaImage& b) {
       ++count;
     }
   }
-  if (sum_sq == 0) return 99.0;
+  if (sum_sq == 0)
+    return 99.0;
   double mse = sum_sq / double(count);
   return 10.0 * std::log10(255.0 * 255.0 / mse);
 }

@@ -21,8 +21,10 @@ namespace lifeline::testing {
 namespace {
 
 int DecodeStatus(int status) {
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  if (WIFSIGNALED(status))
+    return 128 + WTERMSIG(status);
   return -1;
 }
 
@@ -33,10 +35,13 @@ std::vector<std::string> BuildEnv(const std::map<std::string, std::string>& set_
     std::string entry(*e);
     std::string key = entry.substr(0, entry.find('='));
     bool drop = set_env.count(key) > 0;
-    for (const auto& u : unset_env) drop = drop || u == key;
-    if (!drop) env.push_back(entry);
+    for (const auto& u : unset_env)
+      drop = drop || u == key;
+    if (!drop)
+      env.push_back(entry);
   }
-  for (const auto& [k, v] : set_env) env.push_back(k + "=" + v);
+  for (const auto& [k, v] : set_env)
+    env.push_back(k + "=" + v);
   return env;
 }
 
@@ -45,10 +50,9 @@ std::vector<std::string> BuildEnv(const std::map<std::string, std::string>& set_
 Subprocess::Subprocess(Options options) {
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0,
-                                   options.stdin_path.empty() ? "/dev/null"
-                                                              : options.stdin_path.c_str(),
-                                   O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(
+      &actions, 0, options.stdin_path.empty() ? "/dev/null" : options.stdin_path.c_str(), O_RDONLY,
+      0);
   if (!options.stdout_path.empty()) {
     posix_spawn_file_actions_addopen(&actions, 1, options.stdout_path.c_str(),
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -58,11 +62,13 @@ Subprocess::Subprocess(Options options) {
                                      O_WRONLY | O_CREAT | O_TRUNC, 0644);
   }
   std::vector<char*> argv;
-  for (auto& a : options.argv) argv.push_back(a.data());
+  for (auto& a : options.argv)
+    argv.push_back(a.data());
   argv.push_back(nullptr);
   std::vector<std::string> env_strings = BuildEnv(options.set_env, options.unset_env);
   std::vector<char*> envp;
-  for (auto& e : env_strings) envp.push_back(e.data());
+  for (auto& e : env_strings)
+    envp.push_back(e.data());
   envp.push_back(nullptr);
   int rc = posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
@@ -72,11 +78,13 @@ Subprocess::Subprocess(Options options) {
 }
 
 Subprocess::~Subprocess() {
-  if (!exit_status_) Stop(2000);
+  if (!exit_status_)
+    Stop(2000);
 }
 
 bool Subprocess::running() {
-  if (exit_status_) return false;
+  if (exit_status_)
+    return false;
   int status = 0;
   pid_t r = waitpid(pid_, &status, WNOHANG);
   if (r == pid_) {
@@ -89,20 +97,24 @@ bool Subprocess::running() {
 std::optional<int> Subprocess::Wait(int timeout_ms) {
   auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
   while (running()) {
-    if (std::chrono::steady_clock::now() >= deadline) return std::nullopt;
+    if (std::chrono::steady_clock::now() >= deadline)
+      return std::nullopt;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return exit_status_;
 }
 
 void Subprocess::Signal(int signal) {
-  if (running()) kill(pid_, signal);
+  if (running())
+    kill(pid_, signal);
 }
 
 int Subprocess::Stop(int grace_ms) {
-  if (exit_status_) return *exit_status_;
+  if (exit_status_)
+    return *exit_status_;
   kill(pid_, SIGTERM);
-  if (auto status = Wait(grace_ms)) return *status;
+  if (auto status = Wait(grace_ms))
+    return *status;
   kill(pid_, SIGKILL);
   int status = 0;
   waitpid(pid_, &status, 0);
@@ -110,7 +122,8 @@ int Subprocess::Stop(int grace_ms) {
   return *exit_status_;
 }
 
-RunResult RunCommand(const std::vector<std::string>& argv, int timeout_ms,
+RunResult RunCommand(const std::vector<std::string>& argv,
+                     int timeout_ms,
                      const std::map<std::string, std::string>& set_env,
                      const std::vector<std::string>& unset_env) {
   TempDir dir;
@@ -133,7 +146,9 @@ RunResult RunCommand(const std::vector<std::string>& argv, int timeout_ms,
   return result;
 }
 
-std::string LifelineBinary() { return std::string(LIFELINE_BINARY_DIR) + "/app/lifeline"; }
+std::string LifelineBinary() {
+  return std::string(LIFELINE_BINARY_DIR) + "/app/lifeline";
+}
 
 int FreeLoopbackPort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);

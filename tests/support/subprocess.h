@@ -45,7 +45,8 @@ struct RunResult {
   std::string output;  // stdout and stderr together.
   bool timed_out = false;
 };
-RunResult RunCommand(const std::vector<std::string>& argv, int timeout_ms,
+RunResult RunCommand(const std::vector<std::string>& argv,
+                     int timeout_ms,
                      const std::map<std::string, std::string>& set_env = {},
                      const std::vector<std::string>& unset_env = {});
 

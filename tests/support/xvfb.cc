@@ -1,9 +1,9 @@
 #include "tests/support/xvfb.h"
 
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,11 +16,13 @@ namespace lifeline::testing {
 namespace {
 
 void StopPid(pid_t pid) {
-  if (pid <= 0) return;
+  if (pid <= 0)
+    return;
   kill(pid, SIGTERM);
   for (int i = 0; i < 200; ++i) {
     int status = 0;
-    if (waitpid(pid, &status, WNOHANG) == pid) return;
+    if (waitpid(pid, &status, WNOHANG) == pid)
+      return;
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   kill(pid, SIGKILL);
@@ -31,10 +33,12 @@ void StopPid(pid_t pid) {
 
 Xvfb::Xvfb(int width, int height) {
   int fds[2];
-  if (pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  if (pipe(fds) != 0)
+    throw std::runtime_error("pipe failed");
   const std::string screen = std::to_string(width) + "x" + std::to_string(height) + "x24";
   pid_ = fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ < 0)
+    throw std::runtime_error("fork failed");
   if (pid_ == 0) {
     close(fds[0]);
     if (fds[1] != 3) {
@@ -47,8 +51,8 @@ Xvfb::Xvfb(int width, int height) {
       dup2(null_fd, 1);
       dup2(null_fd, 2);
     }
-    execlp("Xvfb", "Xvfb", "-displayfd", "3", "-screen", "0", screen.c_str(), "-nolisten",
-           "tcp", "-noreset", "+extension", "DAMAGE", static_cast<char*>(nullptr));
+    execlp("Xvfb", "Xvfb", "-displayfd", "3", "-screen", "0", screen.c_str(), "-nolisten", "tcp",
+           "-noreset", "+extension", "DAMAGE", static_cast<char*>(nullptr));
     _exit(127);
   }
   close(fds[1]);
@@ -59,13 +63,16 @@ Xvfb::Xvfb(int width, int height) {
     if (poll(&pfd, 1, 100) > 0) {
       char buf[32];
       ssize_t n = read(fds[0], buf, sizeof(buf));
-      if (n <= 0) break;
+      if (n <= 0)
+        break;
       number.append(buf, static_cast<size_t>(n));
-      if (number.find('\n') != std::string::npos) break;
+      if (number.find('\n') != std::string::npos)
+        break;
     }
   }
   close(fds[0]);
-  while (!number.empty() && (number.back() == '\n' || number.back() == ' ')) number.pop_back();
+  while (!number.empty() && (number.back() == '\n' || number.back() == ' '))
+    number.pop_back();
   if (number.empty()) {
     StopPid(pid_);
     throw std::runtime_error("Xvfb did not start (is the xvfb package installed?)");

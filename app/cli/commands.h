@@ -1,0 +1,40 @@
+// The command-line front-end: `lifeline host` and `lifeline view`. Thin: parsing lives
+// in main.cc, the work in the session core.
+//
+// Threading: called on the main thread; `stop` is set by the SIGINT/SIGTERM handler.
+#pragma once
+
+#include <atomic>
+#include <optional>
+#include <string>
+
+#include "app/core/settings.h"
+
+namespace lifeline {
+
+struct HostCommandOptions {
+  std::optional<std::string> listen;   // Overrides settings.host.listen.
+  std::optional<std::string> source;   // "x11" | "synthetic".
+  std::optional<std::string> display;  // ":N".
+  std::optional<std::string> codec;    // "vp8" | "vp9".
+  std::optional<int> max_fps;
+  std::optional<int> bitrate_kbps;
+  bool once = false;  // Exit after the first session.
+};
+
+struct ViewCommandOptions {
+  std::string address;  // HOST:PORT
+  bool fullscreen = false;
+  bool headless = false;
+  std::string stats_path;
+  std::string snapshot_path;
+  double duration_s = 0;  // 0: until the host leaves or the window closes.
+};
+
+// Both return the process exit code and print one clear sentence on failure.
+int RunHostCommand(const HostCommandOptions& options,
+                   Settings settings,
+                   const std::atomic<bool>& stop);
+int RunViewCommand(const ViewCommandOptions& options, const std::atomic<bool>& stop);
+
+}  // namespace lifeline

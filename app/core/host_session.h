@@ -1,0 +1,108 @@
+// HostSession: streams this machine's screen to one connected viewer.
+//
+// THREADING
+//   Run() is called on the caller's thread and blocks until the session ends. It owns:
+//   - the capture thread: creates the ScreenCapturer (on that thread), captures at
+//     `max_fps` and puts each frame into a LatestSlot (an unencoded frame is replaced by
+//     a newer one, their damage merged: raw frames may be dropped, changes never);
+//   - the encode thread: waits until fewer than `max_frames_in_flight` frames are
+//     unacknowledged, takes the newest frame, encodes it and queues its chunks on the
+//     channel; encoded frames are never dropped;
+//   - the MessageChannel's network thread: acks free window slots, keyframe requests set
+//     a flag for the encoder, pings are answered with pongs.
+//
+// FLOW CONTROL
+//   The window (frames sent but not acked) bounds everything queued between host and
+//   viewer: the channel's video queue holds at most `max_frames_in_flight` frames, and a
+//   slow link or slow decoder slows capture-to-send instead of building a queue. The
+//   newest frame always wins.
+//
+// STILL SCREENS
+//   Nothing is encoded while nothing changes, except one refresh frame 300 ms after the
+//   last change (see the REFRESH RULE in host_session.cc).
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "base/latest_slot.h"
+#include "base/status.h"
+#include "capture/screen_capturer.h"
+#include "codec/video_encoder.h"
+#include "net/message_channel.h"
+#include "net/transport.h"
+
+namespace lifeline {
+
+struct HostOptions {
+  CaptureOptions capture;
+  VideoCodec preferred_codec = VideoCodec::kVp8;
+  int bitrate_kbps = 4000;
+  int max_fps = 30;
+  int max_frames_in_flight = 2;
+  int handshake_timeout_ms = 5000;
+};
+
+// Makes the capturer; called on the capture thread. Tests pass a fake.
+using CapturerFactory =
+    std::function<Expected<std::unique_ptr<ScreenCapturer>>(const CaptureOptions&)>;
+
+struct HostSessionStats {
+  uint64_t frames_captured = 0;
+  uint64_t frames_dropped_unencoded = 0;  // Replaced in the slot before encoding.
+  uint64_t frames_encoded = 0;
+  uint64_t frames_skipped = 0;  // Nothing changed.
+  uint64_t keyframes = 0;
+  uint64_t refreshes = 0;  // Sharpening frames after the screen went still.
+  uint64_t bytes_sent = 0;
+  int max_in_flight_seen = 0;
+};
+
+class HostSession : public MessageChannel::Delegate {
+ public:
+  HostSession(HostOptions options,
+              std::unique_ptr<Transport> transport,
+              CapturerFactory capturer_factory = CreateScreenCapturer);
+  ~HostSession() override;
+
+  // Runs the session until the viewer leaves (returns Ok), an error ends it (returns the
+  // error), or `*stop` becomes true (returns Ok after a Goodbye).
+  Status Run(const std::atomic<bool>& stop);
+
+  // Valid after Run() returned.
+  HostSessionStats stats() const;
+
+  // MessageChannel::Delegate implementation (network thread).
+  void OnConnected(const wire::Hello& peer_hello) override;
+  void OnMessage(const wire::Envelope& message) override;
+  void OnClosed(const Error& reason) override;
+
+ private:
+  void CaptureLoop();
+  void EncodeLoop(VideoCodec codec);
+  void Fail(const Error& error);  // Any thread: ends the session with `error`.
+  bool WaitForWindow();           // Encode thread: false when the session ends.
+
+  const HostOptions options_;
+  CapturerFactory capturer_factory_;
+  std::unique_ptr<MessageChannel> channel_;
+  LatestSlot<std::unique_ptr<Frame>> slot_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  bool connected_ = false;                // Guarded by mutex_.
+  bool ended_ = false;                    // Guarded by mutex_.
+  Error end_reason_{ErrorCode::kOk, ""};  // Guarded by mutex_.
+  wire::Hello peer_hello_;                // Guarded by mutex_.
+  std::deque<uint64_t> in_flight_;        // Guarded by mutex_: frame ids sent, not acked.
+  HostSessionStats stats_;                // Guarded by mutex_.
+  std::atomic<bool> keyframe_requested_{false};
+  std::atomic<bool> threads_stop_{false};
+};
+
+}  // namespace lifeline
