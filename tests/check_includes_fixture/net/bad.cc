@@ -1,0 +1,2 @@
+#include "capture/frame.h"
+#include "net/framing.h"
