@@ -189,4 +189,12 @@ FrameReader::Result FrameReader::Fail(ErrorCode code, std::string message) {
   return Result::kError;
 }
 
+wire::Envelope MakePong(const wire::Ping& ping, int64_t responder_time_us) {
+  wire::Envelope pong;
+  pong.mutable_pong()->set_id(ping.id());
+  pong.mutable_pong()->set_echo_time_us(ping.sender_time_us());
+  pong.mutable_pong()->set_responder_time_us(responder_time_us);
+  return pong;
+}
+
 }  // namespace lifeline

@@ -31,6 +31,9 @@ std::string_view MessageTypeName(uint32_t type);
 // limit for its type (a bug on our side), kInvalidArgument when no payload is set.
 Expected<std::vector<uint8_t>> EncodeEnvelope(const wire::Envelope& envelope);
 
+// The answer to `ping`: echoes its id and time, adds `responder_time_us`.
+wire::Envelope MakePong(const wire::Ping& ping, int64_t responder_time_us);
+
 class FrameReader {
  public:
   enum class Result {

@@ -314,11 +314,7 @@ void HostSession::OnMessage(const wire::Envelope& message) {
       keyframe_requested_ = true;
       return;
     case wire::Envelope::kPing: {
-      wire::Envelope pong;
-      pong.mutable_pong()->set_id(message.ping().id());
-      pong.mutable_pong()->set_echo_time_us(message.ping().sender_time_us());
-      pong.mutable_pong()->set_responder_time_us(MonotonicNowUs());
-      channel_->Send(pong, SendPriority::kControl);
+      channel_->Send(MakePong(message.ping(), MonotonicNowUs()), SendPriority::kControl);
       return;
     }
     case wire::Envelope::kPong:

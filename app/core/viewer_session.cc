@@ -148,11 +148,7 @@ void ViewerSession::OnMessage(const wire::Envelope& message) {
       return;
     }
     case wire::Envelope::kPing: {
-      wire::Envelope pong;
-      pong.mutable_pong()->set_id(message.ping().id());
-      pong.mutable_pong()->set_echo_time_us(message.ping().sender_time_us());
-      pong.mutable_pong()->set_responder_time_us(MonotonicNowUs());
-      channel_->Send(pong, SendPriority::kControl);
+      channel_->Send(MakePong(message.ping(), MonotonicNowUs()), SendPriority::kControl);
       return;
     }
     default:
