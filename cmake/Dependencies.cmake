@@ -11,6 +11,7 @@ find_package(CLI11 REQUIRED CONFIG)
 find_package(tomlplusplus REQUIRED CONFIG)
 find_package(PNG REQUIRED)
 pkg_check_modules(VPX REQUIRED IMPORTED_TARGET vpx)
+pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
 
 # libyuv ships neither a .pc file nor a CMake config.
 find_path(LIBYUV_INCLUDE_DIR libyuv.h REQUIRED)

@@ -12,6 +12,7 @@ build_packages=(
   libssl-dev libprotobuf-dev protobuf-compiler
   libx11-dev libxext-dev libxdamage-dev libxfixes-dev libxtst-dev libxrandr-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libpng-dev zlib1g-dev
+  libqrencode-dev
   catch2
 )
 # Tests: a real X server, a window manager, and X tools used by the fixtures.
