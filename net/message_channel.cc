@@ -356,6 +356,11 @@ void MessageChannel::Run() {
     } else if (!handshake_done_ && options_.handshake_timeout_ms > 0) {
       timeout_ms = RemainingMs(handshake_deadline_us);
     }
+    // A transport that already holds input (TLS records decrypted but not yet read)
+    // will not make the socket readable again: do not sleep on it.
+    const bool buffered_input = transport_->HasBufferedInput();
+    if (buffered_input)
+      timeout_ms = 0;
     pollfd fds[2] = {{transport_->fd(), transport_->PollEvents(want_write), 0},
                      {wake_fds_[0], POLLIN, 0}};
     const int n = poll(fds, 2, timeout_ms);
@@ -375,7 +380,7 @@ void MessageChannel::Run() {
                 fmt::format("the connection to {} has no valid descriptor", peer_description_)});
       break;
     }
-    if (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0)
+    if (buffered_input || (n > 0 && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) != 0))
       ReadAvailable(read_buffer);
 
     if (!finish_reason_ && !handshake_done_ && options_.handshake_timeout_ms > 0 &&

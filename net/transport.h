@@ -41,6 +41,10 @@ class Transport {
   virtual int fd() const = 0;
   virtual short PollEvents(bool want_write) const;
 
+  // True when Read() would return data without the fd becoming readable (a TLS layer
+  // that decrypted more than was read). The poll loop then does not wait.
+  virtual bool HasBufferedInput() const { return false; }
+
   // Shuts the stream down both ways; later reads and writes fail. Idempotent.
   virtual void Shutdown() = 0;
 
