@@ -62,6 +62,34 @@ std::string_view ToString(ErrorCode code) {
       return "video decoding failed";
     case ErrorCode::kCodecUnsupported:
       return "video codec not supported";
+    case ErrorCode::kAuthFailed:
+      return "authentication failed";
+    case ErrorCode::kAuthInvalidInput:
+      return "malformed password, code or enrolment data";
+    case ErrorCode::kConsentDenied:
+      return "connection declined at the host";
+    case ErrorCode::kSessionIndicatorUnavailable:
+      return "the host cannot show that a session is active";
+    case ErrorCode::kTlsHandshakeFailed:
+      return "secure connection could not be set up";
+    case ErrorCode::kTlsProtocolTooOld:
+      return "peer does not support TLS 1.3";
+    case ErrorCode::kTlsTruncated:
+      return "secure connection was cut off";
+    case ErrorCode::kTlsError:
+      return "secure connection failed";
+    case ErrorCode::kIdentityIo:
+      return "device identity could not be read or written";
+    case ErrorCode::kIdentityInvalid:
+      return "device identity is invalid";
+    case ErrorCode::kAuditLogCorrupt:
+      return "audit log corrupt";
+    case ErrorCode::kPolicyIo:
+      return "host policy file could not be read or written";
+    case ErrorCode::kPolicyInvalid:
+      return "invalid access list";
+    case ErrorCode::kThrottleStateCorrupt:
+      return "throttle state corrupt";
   }
   return "unknown error";
 }

@@ -47,6 +47,28 @@ enum class ErrorCode : uint16_t {
   kDecoderInitFailed = 402,
   kDecodeFailed = 403,
   kCodecUnsupported = 404,
+
+  // Authentication: 500-599.
+  kAuthFailed = 500,        // Password, key confirmation or TOTP code did not match (or the
+                            // peer's PAKE message was hostile); the message says which, for logs.
+  kAuthInvalidInput = 501,  // A typed one-time password, TOTP code or otpauth URI is malformed;
+                            // the message says what is wrong, for the person typing it.
+  kConsentDenied = 502,     // The person at the host declined, or did not answer in time.
+  kSessionIndicatorUnavailable = 503,  // The host cannot show "session active": refused.
+
+  // TLS and identity: 600-699.
+  kTlsHandshakeFailed = 600,  // The TLS handshake failed; the message has OpenSSL's reason.
+  kTlsProtocolTooOld = 601,   // The peer offers no TLS 1.3 (only older versions).
+  kTlsTruncated = 602,        // The stream ended without TLS close_notify (cut or attacked).
+  kTlsError = 603,            // A TLS failure after the handshake (bad record, alert...).
+  kIdentityIo = 610,          // A device identity file could not be read or written.
+  kIdentityInvalid = 611,     // A device identity file is corrupt or does not match.
+
+  // Host policy (throttle, allow/block lists, audit log): 700-799.
+  kAuditLogCorrupt = 700,       // The audit log's chain or format is broken; names file, line.
+  kPolicyIo = 701,              // A host-policy file could not be read or written.
+  kPolicyInvalid = 702,         // access.toml has an invalid entry; names the field and index.
+  kThrottleStateCorrupt = 703,  // The throttle state file is unreadable; the throttle fails closed.
 };
 
 // A short English description, for logs and as the UI's fallback text.

@@ -45,6 +45,18 @@ size_t MaxBodyBytes(uint32_t type) {
       return kMaxSmallMessageBytes;
     case Payload::kPong:
       return kMaxSmallMessageBytes;
+    case Payload::kAuthShare:
+      return 128;  // 65-byte point + framing.
+    case Payload::kAuthShareReply:
+      return 160;  // Point + 32-byte MAC.
+    case Payload::kAuthConfirm:
+      return 64;
+    case Payload::kAuthTotpRequired:
+      return 16;
+    case Payload::kAuthTotp:
+      return 32;
+    case Payload::kAuthResult:
+      return 16;
     case Payload::kVideoChunk:
       return kMaxVideoChunkDataBytes + kVideoChunkOverheadBytes;
     case Payload::kFrameAck:
@@ -68,6 +80,18 @@ std::string_view MessageTypeName(uint32_t type) {
       return "Ping";
     case Payload::kPong:
       return "Pong";
+    case Payload::kAuthShare:
+      return "AuthShare";
+    case Payload::kAuthShareReply:
+      return "AuthShareReply";
+    case Payload::kAuthConfirm:
+      return "AuthConfirm";
+    case Payload::kAuthTotpRequired:
+      return "AuthTotpRequired";
+    case Payload::kAuthTotp:
+      return "AuthTotp";
+    case Payload::kAuthResult:
+      return "AuthResult";
     case Payload::kVideoChunk:
       return "VideoChunk";
     case Payload::kFrameAck:

@@ -44,8 +44,8 @@
 
 namespace lifeline {
 
-inline constexpr uint32_t kProtocolVersion = 1;
-inline constexpr uint32_t kMinProtocolVersion = 1;
+inline constexpr uint32_t kProtocolVersion = 2;
+inline constexpr uint32_t kMinProtocolVersion = 2;
 
 struct ChannelOptions {
   wire::Hello hello;  // What we announce; the versions are filled in if left 0.

@@ -38,7 +38,27 @@ case "$mode" in
     echo "== unit tests under ASan/UBSan"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir build-asan -L unit --output-on-failure -j "$jobs" --timeout 600
-    # 2. The whole suite (unit, display, integration) on the normal build. Its summary is
+    # 2. libFuzzer (clang) on every parser, a bounded time each (LIFELINE_FUZZ_SECONDS).
+    CC=clang CXX=clang++ configure build-fuzz -DLIFELINE_FUZZ=ON -DLIFELINE_BUILD_FRONTENDS=OFF
+    cmake --build build-fuzz --target fuzzers -j "$jobs"
+    fuzz_seconds=${LIFELINE_FUZZ_SECONDS:-15}
+    corpus_root=$(mktemp -d)
+    trap 'rm -rf "$corpus_root"' EXIT
+    for target in $(cat build-fuzz/fuzz_targets.txt | tr ';' ' '); do
+      echo "== libFuzzer: $target for ${fuzz_seconds} s"
+      mkdir -p "$corpus_root/$target"
+      mkdir -p build-fuzz/artifacts
+      if ! ASAN_OPTIONS=detect_leaks=1 build-fuzz/tests/fuzz/"$target" \
+          -max_total_time="$fuzz_seconds" -seed=1 -rss_limit_mb=2048 \
+          -artifact_prefix=build-fuzz/artifacts/"$target"- "$corpus_root/$target" \
+          > "$corpus_root/$target.log" 2>&1; then
+        tail -n 60 "$corpus_root/$target.log"
+        echo "libFuzzer: $target failed; reproducer in build-fuzz/artifacts/" >&2
+        exit 1
+      fi
+      tail -n 1 "$corpus_root/$target.log"
+    done
+    # 3. The whole suite (unit, display, integration) on the normal build. Its summary is
     #    the last thing printed.
     configure build -DLIFELINE_WERROR=ON
     cmake --build build -j "$jobs"

@@ -6,7 +6,7 @@ set -euo pipefail
 
 # Build: compiler, CMake, and the -dev packages of every library we link.
 build_packages=(
-  build-essential cmake ninja-build pkg-config ccache
+  build-essential cmake ninja-build pkg-config ccache clang libclang-rt-14-dev
   libwxgtk3.2-dev libsdl2-dev
   libvpx-dev libavcodec-dev libavutil-dev libyuv-dev
   libssl-dev libprotobuf-dev protobuf-compiler

@@ -1,17 +1,25 @@
 #include "app/cli/commands.h"
 
-#include <arpa/inet.h>
-
 #include <chrono>
 #include <cstdio>
 #include <thread>
 
+#include "app/cli/terminal_ui.h"
+#include "app/core/audit_log.h"
+#include "app/core/host_credentials.h"
+#include "app/core/host_security_state.h"
 #include "app/core/host_session.h"
 #include "app/core/png_writer.h"
+#include "app/core/qr_code.h"
+#include "app/core/two_factor.h"
 #include "app/core/viewer_session.h"
 #include "app/viewer_sdl/sdl_viewer.h"
 #include "base/log.h"
+#include "base/wall_clock.h"
+#include "net/auth/one_time_password.h"
 #include "net/tcp.h"
+#include "net/tls/device_identity.h"
+#include "net/tls/tls_transport.h"
 
 namespace lifeline {
 namespace {
@@ -20,24 +28,13 @@ void PrintError(const std::string& what, const Error& error) {
   std::fprintf(stderr, "lifeline: %s: %s\n", what.c_str(), error.ToString().c_str());
 }
 
-// Plain TCP carries the screen unencrypted, so until the secure transport exists the
-// host only listens on loopback addresses. There is deliberately no override.
-bool IsLoopbackHost(const std::string& host) {
-  if (host == "localhost")
-    return true;
-  in_addr v4{};
-  if (inet_pton(AF_INET, host.c_str(), &v4) == 1)
-    return (ntohl(v4.s_addr) >> 24) == 127;
-  in6_addr v6{};
-  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1)
-    return IN6_IS_ADDR_LOOPBACK(&v6);
-  return false;
-}
+constexpr int kTlsHandshakeTimeoutMs = 10'000;
 
 }  // namespace
 
 int RunHostCommand(const HostCommandOptions& options,
                    Settings settings,
+                   const AppPaths& paths,
                    const std::atomic<bool>& stop) {
   if (options.listen)
     settings.host.listen = *options.listen;
@@ -72,13 +69,6 @@ int RunHostCommand(const HostCommandOptions& options,
     PrintError("--listen", address.error());
     return 2;
   }
-  if (!IsLoopbackHost(address->host)) {
-    std::fprintf(stderr,
-                 "lifeline: --listen %s: this version only listens on loopback addresses "
-                 "(127.0.0.1, ::1), because its connections are not yet encrypted\n",
-                 settings.host.listen.c_str());
-    return 2;
-  }
   if (settings.host.source == CaptureSource::kX11) {
     // Fail now, with a clear sentence, rather than when the first viewer connects.
     if (Status st = CheckDisplayAvailable(settings.host.display); !st.ok()) {
@@ -91,8 +81,19 @@ int RunHostCommand(const HostCommandOptions& options,
     PrintError("cannot listen", listener.error());
     return 1;
   }
+
+  // The long-lived security state, shared by every session of this run.
+  auto security_state = HostSecurityState::Open(paths, settings, options.require_consent);
+  if (!security_state.ok()) {
+    PrintError("cannot start the host", security_state.error());
+    return 1;
+  }
+  HostSecurityState& state = **security_state;
+  TerminalHostUi ui(stdout);
+  state.security.ui = &ui;
   std::printf("Lifeline host listening on %s\n", (*listener)->local_address().ToString().c_str());
-  std::fflush(stdout);
+  ui.ShowCredentials(FormatDeviceId(state.credentials->host_id()),
+                     state.credentials->display_password());
 
   HostOptions host_options;
   host_options.capture.source = settings.host.source;
@@ -111,7 +112,25 @@ int RunHostCommand(const HostCommandOptions& options,
       PrintError("accept failed", transport.error());
       return 1;
     }
-    HostSession session(host_options, std::move(transport).value());
+    const std::string peer = (*transport)->PeerDescription();
+    auto tls = TlsHandshake(std::move(transport).value(), TlsRole::kServer, state.identity,
+                            kTlsHandshakeTimeoutMs, &stop);
+    if (!tls.ok()) {
+      // Someone who cannot even complete TLS 1.3 gets nothing; keep serving.
+      log::Warning("host: {}", tls.error().ToString());
+      if (state.security.audit) {
+        AuditEvent event;
+        event.type = AuditEventType::kAuthFailed;
+        event.details = "TLS handshake from " + peer + " failed";
+        static_cast<void>(state.security.audit->Append(event));
+      }
+      continue;
+    }
+    SecureChannelInfo channel_info;
+    channel_info.channel_binding = (*tls)->channel_binding();
+    channel_info.peer_fingerprint = (*tls)->peer_fingerprint();
+    channel_info.peer_address = peer;
+    HostSession session(host_options, &state.security, channel_info, std::move(tls).value());
     Status result = session.Run(stop);
     const HostSessionStats stats = session.stats();
     log::Info(
@@ -137,10 +156,37 @@ int RunHostCommand(const HostCommandOptions& options,
   return exit_code;
 }
 
-int RunViewCommand(const ViewCommandOptions& options, const std::atomic<bool>& stop) {
+int RunViewCommand(const ViewCommandOptions& options,
+                   const AppPaths& paths,
+                   const std::atomic<bool>& stop) {
   auto address = ParseHostPort(options.address);
   if (!address.ok()) {
     PrintError("address", address.error());
+    return 2;
+  }
+  auto identity = DeviceIdentity::LoadOrCreate(paths.config_dir);
+  if (!identity.ok()) {
+    PrintError("device identity", identity.error());
+    return 1;
+  }
+  // The password never comes from the command line: a file, or the terminal / a pipe.
+  std::string password;
+  if (!options.password_file.empty()) {
+    auto line = ReadFirstLine(options.password_file);
+    if (!line.ok()) {
+      PrintError("--password-file", line.error());
+      return 2;
+    }
+    password = std::move(line).value();
+  } else {
+    password = ReadSecretLine("Password for " + address->ToString() + ": ");
+  }
+  if (password.empty()) {
+    std::fprintf(stderr, "lifeline: no password given\n");
+    return 2;
+  }
+  if (auto normalized = NormalizeOneTimePassword(password); !normalized.ok()) {
+    PrintError("password", normalized.error());  // A typo: say so before connecting.
     return 2;
   }
   auto transport = ConnectTcp(*address, 10'000, &stop);
@@ -148,9 +194,30 @@ int RunViewCommand(const ViewCommandOptions& options, const std::atomic<bool>& s
     PrintError("cannot connect to " + address->ToString(), transport.error());
     return 1;
   }
+  auto tls = TlsHandshake(std::move(transport).value(), TlsRole::kClient, *identity,
+                          kTlsHandshakeTimeoutMs, &stop);
+  if (!tls.ok()) {
+    PrintError("cannot set up an encrypted connection to " + address->ToString(), tls.error());
+    return 1;
+  }
+  SecureChannelInfo channel_info;
+  channel_info.channel_binding = (*tls)->channel_binding();
+  channel_info.peer_fingerprint = (*tls)->peer_fingerprint();
+  channel_info.peer_address = address->ToString();
+
   ViewerOptions viewer_options;
   viewer_options.stats_path = options.stats_path;
-  ViewerSession session(viewer_options, std::move(transport).value());
+  viewer_options.own_device_id = DeviceIdFromFingerprint(identity->fingerprint());
+  viewer_options.password = std::move(password);
+  const std::string code_file = options.code_file;
+  viewer_options.totp_code = [code_file]() -> std::string {
+    if (!code_file.empty()) {
+      auto line = ReadFirstLine(code_file);
+      return line.ok() ? *line : std::string();
+    }
+    return ReadSecretLine("2FA code: ");
+  };
+  ViewerSession session(viewer_options, channel_info, std::move(tls).value());
   if (Status st = session.Start(); !st.ok()) {
     PrintError("cannot start", st.error());
     return 1;
@@ -195,6 +262,99 @@ int RunViewCommand(const ViewCommandOptions& options, const std::atomic<bool>& s
     }
   }
   return exit_code;
+}
+
+}  // namespace lifeline
+
+namespace lifeline {
+
+int RunTwoFactorCommand(const std::string& action,
+                        const std::string& png_path,
+                        const AppPaths& paths) {
+  if (Status st = EnsureConfigDir(paths); !st.ok()) {
+    PrintError("settings folder", st.error());
+    return 1;
+  }
+  const std::string path = paths.config_dir + "/two_factor.toml";
+  auto two_factor = TwoFactor::Load(path, SystemWallClock::Get());
+  if (!two_factor.ok()) {
+    PrintError("2FA", two_factor.error());
+    return 1;
+  }
+  auto audit = AuditLog::Open(paths.config_dir + "/audit.log", SystemWallClock::Get());
+  auto record = [&](AuditEventType type) {
+    if (!audit.ok())
+      return;
+    AuditEvent event;
+    event.type = type;
+    static_cast<void>((*audit)->Append(event));
+  };
+  if (action == "status") {
+    std::printf("2FA is %s\n", (*two_factor)->enabled() ? "on" : "off");
+    return 0;
+  }
+  if (action == "disable") {
+    if (Status st = (*two_factor)->Disable(); !st.ok()) {
+      PrintError("2FA", st.error());
+      return 1;
+    }
+    record(AuditEventType::kTotpDisabled);
+    std::printf("2FA is off\n");
+    return 0;
+  }
+  // enroll
+  auto identity = DeviceIdentity::LoadOrCreate(paths.config_dir);
+  if (!identity.ok()) {
+    PrintError("device identity", identity.error());
+    return 1;
+  }
+  const std::string host_id = DeviceIdFromFingerprint(identity->fingerprint());
+  auto enrollment = (*two_factor)->StartEnrollment(host_id);
+  if (!enrollment.ok()) {
+    PrintError("2FA", enrollment.error());
+    return 1;
+  }
+  auto qr = EncodeQr(enrollment->uri);
+  if (!qr.ok()) {
+    PrintError("QR code", qr.error());
+    return 1;
+  }
+  std::printf("Scan this with an authenticator app (or type the secret %s):\n\n%s\n%s\n\n",
+              enrollment->secret_base32.c_str(), RenderQrForTerminal(*qr).c_str(),
+              enrollment->uri.c_str());
+  if (!png_path.empty()) {
+    if (Status st = WriteQrPng(*qr, png_path); !st.ok()) {
+      PrintError("--png", st.error());
+      return 1;
+    }
+    std::printf("QR code written to %s\n", png_path.c_str());
+  }
+  std::fflush(stdout);
+  const std::string code = ReadSecretLine("Code shown by the app: ");
+  if (Status st = (*two_factor)->FinishEnrollment(code); !st.ok()) {
+    PrintError("2FA stays off", st.error());
+    return 1;
+  }
+  record(AuditEventType::kTotpEnabled);
+  std::printf("2FA is on: viewers will be asked for a code after the password.\n");
+  return 0;
+}
+
+int RunAuditVerifyCommand(const std::string& path, const AppPaths& paths) {
+  const std::string file = path.empty() ? paths.config_dir + "/audit.log" : path;
+  auto report = AuditLog::Verify(file);
+  if (!report.ok()) {
+    PrintError("audit verify", report.error());
+    return 2;
+  }
+  if (!report->ok()) {
+    std::printf("audit log %s is NOT intact: %s\n", file.c_str(), report->reason.c_str());
+    return 1;
+  }
+  std::printf("audit log %s is intact: %llu entries%s%s\n", file.c_str(),
+              static_cast<unsigned long long>(report->lines_checked),
+              report->note.empty() ? "" : "; ", report->note.c_str());
+  return 0;
 }
 
 }  // namespace lifeline

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "app/core/paths.h"
 #include "app/core/settings.h"
 
 namespace lifeline {
@@ -19,7 +20,8 @@ struct HostCommandOptions {
   std::optional<std::string> codec;    // "vp8" | "vp9".
   std::optional<int> max_fps;
   std::optional<int> bitrate_kbps;
-  bool once = false;  // Exit after the first session.
+  bool once = false;             // Exit after the first session.
+  bool require_consent = false;  // Ask the local user before each session.
 };
 
 struct ViewCommandOptions {
@@ -28,13 +30,24 @@ struct ViewCommandOptions {
   bool headless = false;
   std::string stats_path;
   std::string snapshot_path;
-  double duration_s = 0;  // 0: until the host leaves or the window closes.
+  std::string password_file;  // First line: the one-time password. Empty: prompt/pipe.
+  std::string code_file;      // First line: the 2FA code, if the host asks. Empty: prompt.
+  double duration_s = 0;      // 0: until the host leaves or the window closes.
 };
 
 // Both return the process exit code and print one clear sentence on failure.
 int RunHostCommand(const HostCommandOptions& options,
                    Settings settings,
+                   const AppPaths& paths,
                    const std::atomic<bool>& stop);
-int RunViewCommand(const ViewCommandOptions& options, const std::atomic<bool>& stop);
+int RunViewCommand(const ViewCommandOptions& options,
+                   const AppPaths& paths,
+                   const std::atomic<bool>& stop);
+
+// `lifeline 2fa enroll|disable|status` and `lifeline audit verify [FILE]`.
+int RunTwoFactorCommand(const std::string& action,
+                        const std::string& png_path,
+                        const AppPaths& paths);
+int RunAuditVerifyCommand(const std::string& path, const AppPaths& paths);
 
 }  // namespace lifeline

@@ -62,6 +62,8 @@ int main(int argc, char** argv) {
   host_cmd->add_option("--fps", host.max_fps, "Maximum frames per second (1-120)");
   host_cmd->add_option("--bitrate", host.bitrate_kbps, "Target bitrate in kbit/s");
   host_cmd->add_flag("--once", host.once, "Exit after the first viewer leaves");
+  host_cmd->add_flag("--consent", host.require_consent,
+                     "Ask on this terminal before each viewer may see the screen");
 
   ViewCommandOptions view;
   auto* view_cmd = app.add_subcommand("view", "Watch a host's screen");
@@ -72,6 +74,27 @@ int main(int argc, char** argv) {
   view_cmd->add_option("--snapshot", view.snapshot_path,
                        "On exit, write the last decoded frame as PNG");
   view_cmd->add_option("--duration", view.duration_s, "Leave after this many seconds");
+  view_cmd->add_option("--password-file", view.password_file,
+                       "Read the host's one-time password from the first line of this file "
+                       "(otherwise: prompt, or one line on standard input)");
+  view_cmd->add_option("--code-file", view.code_file,
+                       "Read the 2FA code from the first line of this file, if the host asks");
+
+  std::string two_factor_action;
+  std::string two_factor_png;
+  auto* two_factor_cmd = app.add_subcommand("2fa", "Two-factor authentication for this host");
+  two_factor_cmd->add_option("action", two_factor_action, "enroll, disable or status")
+      ->required()
+      ->check(CLI::IsMember({"enroll", "disable", "status"}));
+  two_factor_cmd->add_option("--png", two_factor_png, "enroll: also write the QR code as PNG");
+
+  std::string audit_action;
+  std::string audit_file;
+  auto* audit_cmd = app.add_subcommand("audit", "The host's audit log");
+  audit_cmd->add_option("action", audit_action, "verify")
+      ->required()
+      ->check(CLI::IsMember({"verify"}));
+  audit_cmd->add_option("file", audit_file, "Audit log (default: the one beside the settings)");
   app.require_subcommand(0, 1);
 
   try {
@@ -105,9 +128,13 @@ int main(int argc, char** argv) {
   InstallSignalHandlers();
 
   if (*host_cmd)
-    return RunHostCommand(host, *settings, g_stop);
+    return RunHostCommand(host, *settings, *paths, g_stop);
   if (*view_cmd)
-    return RunViewCommand(view, g_stop);
+    return RunViewCommand(view, *paths, g_stop);
+  if (*two_factor_cmd)
+    return RunTwoFactorCommand(two_factor_action, two_factor_png, *paths);
+  if (*audit_cmd)
+    return RunAuditVerifyCommand(audit_file, *paths);
 
   // The desktop app needs a display; say so in one sentence instead of GTK warnings.
   if (Status st = CheckDisplayAvailable(""); !st.ok()) {

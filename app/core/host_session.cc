@@ -4,9 +4,12 @@
 #include <chrono>
 #include <thread>
 
+#include "app/core/host_credentials.h"
+#include "app/core/throttle.h"
 #include "base/log.h"
 #include "base/time.h"
 #include "base/version.h"
+#include "net/framing.h"
 #include "net/video_chunks.h"
 
 namespace lifeline {
@@ -27,14 +30,19 @@ constexpr VideoCodec kEncodableCodecs[] = {VideoCodec::kVp8, VideoCodec::kVp9};
 }  // namespace
 
 HostSession::HostSession(HostOptions options,
+                         HostSecurity* security,
+                         SecureChannelInfo channel_info,
                          std::unique_ptr<Transport> transport,
                          CapturerFactory capturer_factory)
     : options_(std::move(options)),
+      security_(security),
+      auth_(security, std::move(channel_info)),
       capturer_factory_(std::move(capturer_factory)),
       slot_(MergeFrameDamage) {
   ChannelOptions channel_options;
   channel_options.hello.set_role(wire::ROLE_HOST);
   channel_options.hello.set_app_version(kVersionString);
+  channel_options.hello.set_device_id(security_->credentials->host_id());
   for (VideoCodec codec : kEncodableCodecs) {
     channel_options.hello.add_video_codecs(static_cast<uint32_t>(codec));
   }
@@ -50,17 +58,31 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   log::Info("host: viewer connected from {}", channel_->peer_description());
   channel_->Start();
 
-  // 1. Handshake.
+  // 1. Hello and authentication (network thread), within the time limit.
+  const auto auth_deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(security_->auth_timeout_ms);
   {
     std::unique_lock lock(mutex_);
-    while (!connected_ && !ended_ && !stop.load()) {
+    while (!authenticated_ && !ended_ && !stop.load()) {
+      if (std::chrono::steady_clock::now() >= auth_deadline) {
+        ended_ = true;
+        end_reason_ = Error{ErrorCode::kAuthFailed, "authentication timed out"};
+        break;
+      }
       cv_.wait_for(lock, std::chrono::milliseconds(100));
     }
+  }
+  // 2. Consent and the "session active" indicator (this thread), then AuthResult.
+  bool indicator_shown = false;
+  if (authenticated() && !stop.load()) {
+    Error refusal = AuthorizeOnRunThread(stop, &indicator_shown);
+    if (refusal.code != ErrorCode::kOk)
+      Fail(refusal);
   }
   VideoCodec codec = options_.preferred_codec;
   {
     std::lock_guard lock(mutex_);
-    if (connected_ && !ended_) {
+    if (streaming_ && !ended_) {
       auto viewer_can = [&](VideoCodec c) {
         for (uint32_t v : peer_hello_.video_codecs()) {
           if (v == static_cast<uint32_t>(c))
@@ -88,7 +110,7 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   bool streaming = false;
   {
     std::lock_guard lock(mutex_);
-    streaming = connected_ && !ended_;
+    streaming = streaming_ && !ended_;
   }
   if (streaming && !stop.load()) {
     log::Info("host: streaming {} at up to {} fps, {} kbit/s, window {} frames", ToString(codec),
@@ -121,6 +143,9 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   channel_->Close(reason.code == ErrorCode::kConnectionClosed ? Error{ErrorCode::kOk, ""} : reason);
   channel_->WaitClosed(2000);
   channel_->Stop();
+  if (indicator_shown)
+    security_->ui->HideSessionIndicator();
+  FinishSecurityBookkeeping(reason);
   if (reason.code == ErrorCode::kOk || reason.code == ErrorCode::kConnectionClosed) {
     log::Info("host: session ended ({})",
               reason.code == ErrorCode::kOk ? "stopped" : "viewer left");
@@ -128,6 +153,111 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   }
   log::Warning("host: session ended: {}", reason.ToString());
   return Status(reason);
+}
+
+bool HostSession::authenticated() const {
+  std::lock_guard lock(mutex_);
+  return authenticated_;
+}
+
+Error HostSession::AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* indicator_shown) {
+  PeerInfo peer;
+  {
+    std::lock_guard lock(mutex_);
+    peer = auth_peer_;
+  }
+  if (security_->require_consent) {
+    const ConsentDecision decision =
+        security_->ui->RequestConsent(peer, security_->consent_timeout_ms);
+    if (decision != ConsentDecision::kAccepted || stop.load()) {
+      AuditSessionEvent(AuditEventType::kConsentDenied, peer,
+                        decision == ConsentDecision::kTimedOut ? "no answer in time" : "denied");
+      return Error{ErrorCode::kConsentDenied,
+                   decision == ConsentDecision::kTimedOut
+                       ? "the person at the host did not answer in time"
+                       : "the person at the host declined the connection"};
+    }
+  }
+  // Fail closed: no indicator, no session.
+  if (!security_->ui->ShowSessionIndicator(peer)) {
+    return Error{ErrorCode::kSessionIndicatorUnavailable,
+                 "the host cannot show that a session is active, so it refuses the session"};
+  }
+  *indicator_shown = true;  // From here on it must be hidden again, whatever happens.
+  {
+    std::lock_guard lock(mutex_);
+    if (ended_)
+      return end_reason_;
+    streaming_ = true;
+  }
+  wire::Envelope result;
+  result.mutable_auth_result()->set_accepted(true);
+  channel_->Send(result, SendPriority::kControl);
+  AuditSessionEvent(AuditEventType::kSessionStarted, peer, "");
+  return Error{ErrorCode::kOk, ""};
+}
+
+void HostSession::AuditSessionEvent(AuditEventType type,
+                                    const PeerInfo& peer,
+                                    const std::string& details) {
+  if (!security_->audit)
+    return;
+  AuditEvent event;
+  event.type = type;
+  event.peer_id = peer.device_id;
+  event.fingerprint = peer.fingerprint;
+  event.details = details;
+  if (Status st = security_->audit->Append(event); !st.ok()) {
+    log::Error("audit log: {}", st.ToString());
+  }
+}
+
+void HostSession::FinishSecurityBookkeeping(const Error& reason) {
+  PeerInfo peer;
+  bool was_streaming = false;
+  bool was_authenticated = false;
+  {
+    std::lock_guard lock(mutex_);
+    peer = auth_peer_;
+    was_streaming = streaming_;
+    was_authenticated = authenticated_;
+  }
+  if (was_streaming) {
+    AuditSessionEvent(AuditEventType::kSessionEnded, peer,
+                      reason.code == ErrorCode::kOk                 ? "stopped on the host"
+                      : reason.code == ErrorCode::kConnectionClosed ? "viewer left"
+                                                                    : reason.ToString());
+  }
+  if (!was_streaming && auth_.attempt_counted() &&
+      auth_.state() != HostAuthenticator::State::kAuthenticated &&
+      auth_.state() != HostAuthenticator::State::kFailed) {
+    // The viewer hung up during the exchange: after a wrong password it learns that from
+    // our confirmation and leaves. The attempt was counted when our share went out.
+    AuditSessionEvent(AuditEventType::kAuthFailed, peer,
+                      "the viewer left during authentication (" + reason.ToString() + ")");
+  }
+  // A new one-time password after every session, and after too many failures.
+  // A viewer that proved the password has used it up, even if the session was then
+  // declined or refused.
+  bool after_failures = false;
+  bool rotate = was_authenticated;
+  if (security_->throttle->ShouldRotatePassword()) {
+    rotate = true;
+    after_failures = true;
+  }
+  if (!rotate)
+    return;
+  if (Status st = security_->credentials->Rotate(); !st.ok()) {
+    log::Error("host: could not create a new one-time password: {}", st.ToString());
+    return;
+  }
+  if (after_failures) {
+    if (Status st = security_->throttle->PasswordRotated(); !st.ok()) {
+      log::Error("host: {}", st.ToString());
+    }
+    AuditSessionEvent(AuditEventType::kPasswordRotated, peer, "after repeated failures");
+  }
+  security_->ui->OnPasswordChanged(security_->credentials->display_password(), after_failures);
 }
 
 HostSessionStats HostSession::stats() const {
@@ -273,22 +403,50 @@ void HostSession::EncodeLoop(VideoCodec codec) {
   }
 }
 
-void HostSession::OnConnected(const wire::Hello& peer_hello) {
-  if (peer_hello.role() != wire::ROLE_VIEWER) {
-    channel_->Close(Error{ErrorCode::kUnexpectedMessage, "the peer is not a viewer"});
-    return;
+void HostSession::ApplyAuthStep(const AuthStep& step) {
+  for (const wire::Envelope& message : step.to_send)
+    channel_->Send(message, SendPriority::kControl);
+  {
+    std::lock_guard lock(mutex_);
+    auth_peer_ = auth_.peer();
+    if (auth_.state() == HostAuthenticator::State::kAuthenticated)
+      authenticated_ = true;
   }
+  if (step.close)
+    channel_->Close(*step.close);
+  cv_.notify_all();
+}
+
+void HostSession::OnConnected(const wire::Hello& peer_hello) {
   {
     std::lock_guard lock(mutex_);
     connected_ = true;
     peer_hello_ = peer_hello;
   }
-  log::Info("host: viewer {} speaks protocol {}", peer_hello.app_version(),
-            peer_hello.protocol_version());
-  cv_.notify_all();
+  log::Info("host: viewer {} (app {}) speaks protocol {}", peer_hello.device_id(),
+            peer_hello.app_version(), peer_hello.protocol_version());
+  ApplyAuthStep(auth_.OnHello(peer_hello));
 }
 
 void HostSession::OnMessage(const wire::Envelope& message) {
+  bool streaming = false;
+  bool authenticated = false;
+  {
+    std::lock_guard lock(mutex_);
+    streaming = streaming_;
+    authenticated = authenticated_;
+  }
+  if (!authenticated) {
+    ApplyAuthStep(auth_.OnMessage(message));
+    return;
+  }
+  if (!streaming) {
+    // Between authentication and AuthResult the viewer has nothing to say.
+    channel_->Close(Error{
+        ErrorCode::kUnexpectedMessage,
+        "message type " + std::to_string(message.payload_case()) + " before the session started"});
+    return;
+  }
   switch (message.payload_case()) {
     case wire::Envelope::kFrameAck: {
       bool ok = false;

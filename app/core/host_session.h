@@ -1,5 +1,14 @@
 // HostSession: streams this machine's screen to one connected viewer.
 //
+// PHASES
+//   1. Authentication (auth_protocol.h) on the network thread: nothing but the auth
+//      messages is accepted, and nothing of the screen is captured.
+//   2. On Run()'s thread: the local user's consent (when required; no answer in 30 s is
+//      a denial), then the "session active" indicator; if it cannot be shown the session
+//      is refused (fail closed). Only then AuthResult goes out and streaming starts.
+//   3. Streaming (below). At the end the indicator is hidden, the one-time password is
+//      replaced, and the audit log records the end.
+//
 // THREADING
 //   Run() is called on the caller's thread and blocks until the session ends. It owns:
 //   - the capture thread: creates the ScreenCapturer (on that thread), captures at
@@ -30,6 +39,8 @@
 #include <mutex>
 #include <string>
 
+#include "app/core/audit_log.h"
+#include "app/core/auth_protocol.h"
 #include "base/latest_slot.h"
 #include "base/status.h"
 #include "capture/screen_capturer.h"
@@ -65,17 +76,25 @@ struct HostSessionStats {
 
 class HostSession : public MessageChannel::Delegate {
  public:
+  // `security` is shared by all sessions and must outlive this one. `channel_info` comes
+  // from the TLS handshake that produced `transport`.
   HostSession(HostOptions options,
+              HostSecurity* security,
+              SecureChannelInfo channel_info,
               std::unique_ptr<Transport> transport,
               CapturerFactory capturer_factory = CreateScreenCapturer);
   ~HostSession() override;
 
   // Runs the session until the viewer leaves (returns Ok), an error ends it (returns the
-  // error), or `*stop` becomes true (returns Ok after a Goodbye).
+  // error: kAuthFailed for any failed or refused authentication, kConsentDenied,
+  // kSessionIndicatorUnavailable, ...), or `*stop` becomes true (returns Ok after a
+  // Goodbye).
   Status Run(const std::atomic<bool>& stop);
 
   // Valid after Run() returned.
   HostSessionStats stats() const;
+  // True once the viewer passed authentication (and so the session counted as one).
+  bool authenticated() const;
 
   // MessageChannel::Delegate implementation (network thread).
   void OnConnected(const wire::Hello& peer_hello) override;
@@ -83,12 +102,19 @@ class HostSession : public MessageChannel::Delegate {
   void OnClosed(const Error& reason) override;
 
  private:
+  void ApplyAuthStep(const AuthStep& step);  // Network thread.
+  // Consent and indicator. Sets `*indicator_shown` once the indicator is up.
+  Error AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* indicator_shown);
+  void AuditSessionEvent(AuditEventType type, const PeerInfo& peer, const std::string& details);
+  void FinishSecurityBookkeeping(const Error& reason);
   void CaptureLoop();
   void EncodeLoop(VideoCodec codec);
   void Fail(const Error& error);  // Any thread: ends the session with `error`.
   bool WaitForWindow();           // Encode thread: false when the session ends.
 
   const HostOptions options_;
+  HostSecurity* const security_;
+  HostAuthenticator auth_;  // Network thread only.
   CapturerFactory capturer_factory_;
   std::unique_ptr<MessageChannel> channel_;
   LatestSlot<std::unique_ptr<Frame>> slot_;
@@ -96,9 +122,12 @@ class HostSession : public MessageChannel::Delegate {
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   bool connected_ = false;                // Guarded by mutex_.
+  bool authenticated_ = false;            // Guarded by mutex_: auth_ succeeded.
+  bool streaming_ = false;                // Guarded by mutex_: AuthResult was sent.
   bool ended_ = false;                    // Guarded by mutex_.
   Error end_reason_{ErrorCode::kOk, ""};  // Guarded by mutex_.
   wire::Hello peer_hello_;                // Guarded by mutex_.
+  PeerInfo auth_peer_;                    // Guarded by mutex_: copy of auth_.peer().
   std::deque<uint64_t> in_flight_;        // Guarded by mutex_: frame ids sent, not acked.
   HostSessionStats stats_;                // Guarded by mutex_.
   std::atomic<bool> keyframe_requested_{false};

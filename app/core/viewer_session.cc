@@ -1,5 +1,7 @@
 #include "app/core/viewer_session.h"
 
+#include <openssl/crypto.h>
+
 #include <chrono>
 
 #include "base/log.h"
@@ -23,11 +25,20 @@ bool IsDecodable(uint32_t codec) {
 
 }  // namespace
 
-ViewerSession::ViewerSession(ViewerOptions options, std::unique_ptr<Transport> transport)
-    : options_(std::move(options)) {
+ViewerSession::ViewerSession(ViewerOptions options,
+                             SecureChannelInfo channel_info,
+                             std::unique_ptr<Transport> transport)
+    : options_(std::move(options)),
+      auth_(options_.own_device_id,
+            options_.password,
+            channel_info.channel_binding,
+            options_.totp_code) {
+  OPENSSL_cleanse(options_.password.data(), options_.password.size());
+  options_.password.clear();
   ChannelOptions channel_options;
   channel_options.hello.set_role(wire::ROLE_VIEWER);
   channel_options.hello.set_app_version(kVersionString);
+  channel_options.hello.set_device_id(options_.own_device_id);
   for (VideoCodec codec : kDecodableCodecs) {
     channel_options.hello.add_video_codecs(static_cast<uint32_t>(codec));
   }
@@ -102,21 +113,54 @@ void ViewerSession::set_frame_callback(std::function<void()> callback) {
   frame_callback_ = std::move(callback);
 }
 
-void ViewerSession::OnConnected(const wire::Hello& peer_hello) {
-  if (peer_hello.role() != wire::ROLE_HOST) {
-    channel_->Close(Error{ErrorCode::kUnexpectedMessage, "the peer is not a host"});
+bool ViewerSession::authenticated() const {
+  std::lock_guard lock(mutex_);
+  return authenticated_;
+}
+
+std::string ViewerSession::host_id() const {
+  std::lock_guard lock(mutex_);
+  return host_id_;
+}
+
+void ViewerSession::ApplyAuthStep(const AuthStep& step) {
+  for (const wire::Envelope& message : step.to_send)
+    channel_->Send(message, SendPriority::kControl);
+  bool now_authenticated = false;
+  {
+    std::lock_guard lock(mutex_);
+    host_id_ = auth_.host_id();
+    if (!authenticated_ && auth_.state() == ViewerAuthenticator::State::kAuthenticated) {
+      authenticated_ = true;
+      now_authenticated = true;
+    }
+  }
+  if (step.close) {
+    channel_->Close(*step.close);
     return;
   }
+  if (now_authenticated) {
+    log::Info("viewer: host {} accepted the session", auth_.host_id());
+    SendPing();
+  }
+}
+
+void ViewerSession::OnConnected(const wire::Hello& peer_hello) {
   {
     std::lock_guard lock(mutex_);
     connected_ = true;
   }
-  log::Info("viewer: connected to host {} ({})", channel_->peer_description(),
-            peer_hello.app_version());
-  SendPing();
+  log::Info("viewer: connected to host {} at {} ({})", peer_hello.device_id(),
+            channel_->peer_description(), peer_hello.app_version());
+  ApplyAuthStep(auth_.OnHello(peer_hello));
 }
 
 void ViewerSession::OnMessage(const wire::Envelope& message) {
+  if (!authenticated()) {
+    // Nothing from the host counts until it proved the password and accepted us.
+    ApplyAuthStep(auth_.OnMessage(message));
+    return;
+  }
   switch (message.payload_case()) {
     case wire::Envelope::kVideoChunk: {
       auto result = assembler_.Add(message.video_chunk());
@@ -197,7 +241,7 @@ void ViewerSession::DecodeLoop() {
       return;
     }
     const int64_t now = MonotonicNowUs();
-    if (connected() && now - last_ping_us >= kPingIntervalUs) {
+    if (authenticated() && now - last_ping_us >= kPingIntervalUs) {
       last_ping_us = now;
       SendPing();
     }

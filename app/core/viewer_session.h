@@ -23,6 +23,7 @@
 #include <string>
 #include <thread>
 
+#include "app/core/auth_protocol.h"
 #include "app/core/clock_sync.h"
 #include "app/core/stats.h"
 #include "base/bounded_queue.h"
@@ -36,6 +37,11 @@
 namespace lifeline {
 
 struct ViewerOptions {
+  // Authentication: our device ID, the host's one-time password as typed (wiped after
+  // use), and where to get a 2FA code if the host asks for one.
+  std::string own_device_id;
+  std::string password;
+  TotpCodeProvider totp_code;
   std::string stats_path;  // JSON lines, one per second; empty: none.
   int handshake_timeout_ms = 5000;
   // Protocol range announced (tests use it to provoke a mismatch).
@@ -54,7 +60,10 @@ class ViewerSession : public MessageChannel::Delegate {
  public:
   static constexpr size_t kDecodeQueueCapacity = 16;
 
-  ViewerSession(ViewerOptions options, std::unique_ptr<Transport> transport);
+  // `channel_info` comes from the TLS handshake that produced `transport`.
+  ViewerSession(ViewerOptions options,
+                SecureChannelInfo channel_info,
+                std::unique_ptr<Transport> transport);
   ~ViewerSession() override;  // Calls Stop().
 
   // Starts the channel and the decode thread. Error kFileIo when the stats file cannot
@@ -70,6 +79,10 @@ class ViewerSession : public MessageChannel::Delegate {
   bool closed() const;
   Error close_reason() const;
   bool connected() const;
+  // True once the host accepted us (password, 2FA, consent, indicator all done).
+  bool authenticated() const;
+  // The host's ID as it announced it (empty before Hello).
+  std::string host_id() const;
 
   // Newest decoded picture, for the render thread.
   LatestSlot<std::shared_ptr<const DecodedFrame>>& frames() { return frames_; }
@@ -90,18 +103,22 @@ class ViewerSession : public MessageChannel::Delegate {
   void DecodeLoop();
   void DecodeOne(AssembledFrame frame);
   void SendPing();
+  void ApplyAuthStep(const AuthStep& step);
 
-  const ViewerOptions options_;
+  ViewerOptions options_;  // Its password is wiped once auth_ has it.
   std::unique_ptr<MessageChannel> channel_;
   BoundedQueue<AssembledFrame> decode_queue_{kDecodeQueueCapacity};
   LatestSlot<std::shared_ptr<const DecodedFrame>> frames_;
   ChunkAssembler assembler_;  // Network thread only.
+  ViewerAuthenticator auth_;  // Network thread only.
   ClockSync clock_sync_;
   StatsAccumulator stats_;
 
   mutable std::mutex mutex_;
   std::condition_variable closed_cv_;
   bool connected_ = false;                          // Guarded by mutex_.
+  bool authenticated_ = false;                      // Guarded by mutex_.
+  std::string host_id_;                             // Guarded by mutex_.
   bool closed_ = false;                             // Guarded by mutex_.
   Error close_reason_;                              // Guarded by mutex_.
   std::shared_ptr<const DecodedFrame> last_frame_;  // Guarded by mutex_.

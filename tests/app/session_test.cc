@@ -16,11 +16,15 @@
 #include "capture/synthetic_capturer.h"
 #include "net/testing/transport_pair.h"
 #include "net/video_chunks.h"
+#include "tests/app/secure_session_fixture.h"
 
 namespace lifeline {
 namespace {
 
 using namespace std::chrono_literals;
+using testing::HostSecurityFixture;
+using testing::kTestPassword;
+using testing::SecureEnd;
 
 HostOptions SyntheticHost(int window = 2) {
   HostOptions options;
@@ -36,9 +40,14 @@ HostOptions SyntheticHost(int window = 2) {
 class HostRunner {
  public:
   HostRunner(HostOptions options,
-             std::unique_ptr<Transport> transport,
+             HostSecurityFixture& fixture,
+             SecureEnd end,
              CapturerFactory factory = CreateScreenCapturer)
-      : session_(std::move(options), std::move(transport), std::move(factory)),
+      : session_(std::move(options),
+                 &fixture.security,
+                 end.info,
+                 std::move(end.transport),
+                 std::move(factory)),
         thread_([this] { result_ = session_.Run(stop_); }) {}
   ~HostRunner() { static_cast<void>(Join()); }
   Status Join() {
@@ -59,17 +68,29 @@ class HostRunner {
 // A hand-driven viewer: records what arrives and acks only when told.
 class RawViewer : public MessageChannel::Delegate {
  public:
-  explicit RawViewer(std::unique_ptr<Transport> transport) {
+  RawViewer(SecureEnd end, const std::string& own_id)
+      : auth_(own_id, kTestPassword, end.info.channel_binding, nullptr) {
     ChannelOptions options;
     options.hello.set_role(wire::ROLE_VIEWER);
     options.hello.add_video_codecs(1);
-    channel_ = std::make_unique<MessageChannel>(std::move(transport), options, this);
+    options.hello.set_device_id(own_id);
+    channel_ = std::make_unique<MessageChannel>(std::move(end.transport), options, this);
     channel_->Start();
   }
   ~RawViewer() override { channel_->Stop(); }
 
-  void OnConnected(const wire::Hello&) override {}
+  void Apply(const AuthStep& step) {
+    for (const auto& m : step.to_send)
+      channel_->Send(m, SendPriority::kControl);
+    if (step.close)
+      channel_->Close(*step.close);
+  }
+  void OnConnected(const wire::Hello& hello) override { Apply(auth_.OnHello(hello)); }
   void OnMessage(const wire::Envelope& message) override {
+    if (auth_.state() != ViewerAuthenticator::State::kAuthenticated) {
+      Apply(auth_.OnMessage(message));
+      return;
+    }
     if (message.payload_case() != wire::Envelope::kVideoChunk)
       return;
     auto frame = assembler_.Add(message.video_chunk());
@@ -104,6 +125,7 @@ class RawViewer : public MessageChannel::Delegate {
   MessageChannel& channel() { return *channel_; }
 
  private:
+  ViewerAuthenticator auth_;  // Network thread.
   std::unique_ptr<MessageChannel> channel_;
   ChunkAssembler assembler_;
   std::mutex mutex_;
@@ -111,10 +133,19 @@ class RawViewer : public MessageChannel::Delegate {
   std::vector<AssembledFrame> frames_;
 };
 
+ViewerOptions ViewerOptionsFor(const HostSecurityFixture& fixture,
+                               std::string password = kTestPassword) {
+  ViewerOptions options;
+  options.own_device_id = fixture.viewer_id();
+  options.password = std::move(password);
+  return options;
+}
+
 TEST_CASE("Host streams synthetic frames that the viewer decodes", "[app][session]") {
-  auto [host_end, viewer_end] = CreateTransportPair();
-  HostRunner host(SyntheticHost(), std::move(host_end));
-  ViewerSession viewer(ViewerOptions{}, std::move(viewer_end));
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
+  HostRunner host(SyntheticHost(), fixture, std::move(host_end));
+  ViewerSession viewer(ViewerOptionsFor(fixture), viewer_end.info, std::move(viewer_end.transport));
   REQUIRE(viewer.Start().ok());
 
   const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -142,9 +173,10 @@ TEST_CASE("Host streams synthetic frames that the viewer decodes", "[app][sessio
 }
 
 TEST_CASE("The host never has more frames in flight than the window", "[app][session]") {
-  auto [host_end, viewer_end] = CreateTransportPair();
-  HostRunner host(SyntheticHost(/*window=*/3), std::move(host_end));
-  RawViewer viewer(std::move(viewer_end));
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
+  HostRunner host(SyntheticHost(/*window=*/3), fixture, std::move(host_end));
+  RawViewer viewer(std::move(viewer_end), fixture.viewer_id());
 
   REQUIRE(viewer.WaitForFrames(3, 10s) == 3);
   // Without acks nothing more may come, however long the capturer keeps running.
@@ -164,9 +196,10 @@ TEST_CASE("The host never has more frames in flight than the window", "[app][ses
 }
 
 TEST_CASE("A keyframe request makes the next frame a keyframe", "[app][session]") {
-  auto [host_end, viewer_end] = CreateTransportPair();
-  HostRunner host(SyntheticHost(1), std::move(host_end));
-  RawViewer viewer(std::move(viewer_end));
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
+  HostRunner host(SyntheticHost(1), fixture, std::move(host_end));
+  RawViewer viewer(std::move(viewer_end), fixture.viewer_id());
 
   REQUIRE(viewer.WaitForFrames(1, 10s) == 1);
   viewer.Ack(viewer.frame(0).frame_id);
@@ -205,12 +238,13 @@ class StillCapturer : public ScreenCapturer {
 };
 
 TEST_CASE("A still screen gets one sharpening refresh, then nothing", "[app][session]") {
-  auto [host_end, viewer_end] = CreateTransportPair();
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
   CapturerFactory still = [](const CaptureOptions&) -> Expected<std::unique_ptr<ScreenCapturer>> {
     return std::unique_ptr<ScreenCapturer>(std::make_unique<StillCapturer>());
   };
-  HostRunner host(SyntheticHost(), std::move(host_end), still);
-  RawViewer viewer(std::move(viewer_end));
+  HostRunner host(SyntheticHost(), fixture, std::move(host_end), still);
+  RawViewer viewer(std::move(viewer_end), fixture.viewer_id());
   REQUIRE(viewer.WaitForFrames(1, 10s) == 1);
   CHECK(viewer.frame(0).info.keyframe());
   viewer.Ack(viewer.frame(0).frame_id);
@@ -228,12 +262,13 @@ TEST_CASE("A still screen gets one sharpening refresh, then nothing", "[app][ses
 }
 
 TEST_CASE("Protocol version mismatch is a clear error on both sides", "[app][session]") {
-  auto [host_end, viewer_end] = CreateTransportPair();
-  HostRunner host(SyntheticHost(), std::move(host_end));
-  ViewerOptions options;
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
+  HostRunner host(SyntheticHost(), fixture, std::move(host_end));
+  ViewerOptions options = ViewerOptionsFor(fixture);
   options.protocol_version = 9;
   options.min_protocol_version = 7;
-  ViewerSession viewer(options, std::move(viewer_end));
+  ViewerSession viewer(options, viewer_end.info, std::move(viewer_end.transport));
   REQUIRE(viewer.Start().ok());
   REQUIRE(viewer.WaitClosed(10'000));
   const Error viewer_error = viewer.close_reason();
@@ -248,12 +283,13 @@ TEST_CASE("Protocol version mismatch is a clear error on both sides", "[app][ses
 }
 
 TEST_CASE("A capture failure ends the session and tells the viewer why", "[app][session]") {
-  auto [host_end, viewer_end] = CreateTransportPair();
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
   CapturerFactory failing = [](const CaptureOptions&) -> Expected<std::unique_ptr<ScreenCapturer>> {
     return Error{ErrorCode::kDisplayUnavailable, "cannot open X display ':99'"};
   };
-  HostRunner host(SyntheticHost(), std::move(host_end), failing);
-  ViewerSession viewer(ViewerOptions{}, std::move(viewer_end));
+  HostRunner host(SyntheticHost(), fixture, std::move(host_end), failing);
+  ViewerSession viewer(ViewerOptionsFor(fixture), viewer_end.info, std::move(viewer_end.transport));
   REQUIRE(viewer.Start().ok());
   Status host_result = host.Join();
   REQUIRE_FALSE(host_result.ok());

@@ -72,9 +72,10 @@ TEST_CASE("Without a display the desktop app says so in one sentence", "[integra
 TEST_CASE("Clear errors for bad addresses and unreachable hosts", "[integration][cli]") {
   TempDir dir;
   const int closed_port = FreeLoopbackPort();
-  auto refused = RunCommand(
-      {LifelineBinary(), "view", "127.0.0.1:" + std::to_string(closed_port), "--headless"}, 20'000,
-      IsolatedEnv(dir));
+  WriteStringToFile(dir.File("pw"), "ABCD-EFGH-JK\n");
+  auto refused = RunCommand({LifelineBinary(), "view", "127.0.0.1:" + std::to_string(closed_port),
+                             "--headless", "--password-file", dir.File("pw")},
+                            20'000, IsolatedEnv(dir));
   CHECK(refused.exit_status == 1);
   CHECK(refused.output.find("connection refused") != std::string::npos);
 
@@ -83,11 +84,20 @@ TEST_CASE("Clear errors for bad addresses and unreachable hosts", "[integration]
   CHECK(bad_address.exit_status == 2);
   CHECK(bad_address.output.find("no-port-here") != std::string::npos);
 
-  auto public_listen =
-      RunCommand({LifelineBinary(), "host", "--listen", "0.0.0.0:7000", "--source", "synthetic"},
-                 10'000, IsolatedEnv(dir));
-  CHECK(public_listen.exit_status == 2);
-  CHECK(public_listen.output.find("loopback") != std::string::npos);
+  // The password is checked before connecting: a typo is named, nothing is sent.
+  WriteStringToFile(dir.File("typo"), "ABCD-EFGH-J0\n");
+  auto typo = RunCommand({LifelineBinary(), "view", "127.0.0.1:" + std::to_string(closed_port),
+                          "--headless", "--password-file", dir.File("typo")},
+                         20'000, IsolatedEnv(dir));
+  CHECK(typo.exit_status == 2);
+  CHECK(typo.output.find("password") != std::string::npos);
+  CHECK(typo.output.find("connection refused") == std::string::npos);
+
+  // No password at all (standard input is empty): a clear refusal.
+  auto no_password =
+      RunCommand({LifelineBinary(), "view", "127.0.0.1:1", "--headless"}, 20'000, IsolatedEnv(dir));
+  CHECK(no_password.exit_status == 2);
+  CHECK(no_password.output.find("no password") != std::string::npos);
 
   auto no_display =
       RunCommand({LifelineBinary(), "host", "--display", ":987654"}, 10'000, IsolatedEnv(dir));
@@ -109,7 +119,7 @@ TEST_CASE("A broken settings file is reported and left alone", "[integration][cl
   CHECK(result.exit_status == 0);
   // --version exits before settings load; a real command reports the field.
   auto host =
-      RunCommand({LifelineBinary(), "host", "--source", "synthetic", "--listen", "0.0.0.0:1"},
+      RunCommand({LifelineBinary(), "host", "--source", "synthetic", "--listen", "nonsense"},
                  10'000, IsolatedEnv(dir));
   CHECK(host.output.find("host.max_fps") != std::string::npos);
   CHECK(ReadFileToString(path) == "[host]\nmax_fps = \"lots\"\n");

@@ -2,7 +2,9 @@
 // streamed over loopback to `lifeline view`, decoded, and compared with what was drawn.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <regex>
 #include <sstream>
 #include <thread>
@@ -38,6 +40,18 @@ std::string WaitForListenAddress(Subprocess& host, const std::string& stdout_pat
     std::this_thread::sleep_for(50ms);
   }
   return "";
+}
+
+// The one-time password from the host's "Password: ..." line, written to a file for
+// --password-file (never on the command line).
+std::string WritePasswordFile(const TempDir& dir, const std::string& host_stdout_path) {
+  const std::regex line("Password: ([A-Z0-9-]+)");
+  std::smatch match;
+  const std::string text = ReadFileToString(host_stdout_path);
+  if (!std::regex_search(text, match, line))
+    return "";
+  WriteStringToFile(dir.File("password.txt"), std::string(match[1]) + "\n");
+  return dir.File("password.txt");
 }
 
 struct StatsLine {
@@ -78,9 +92,11 @@ TEST_CASE("X11 screen reaches a headless viewer intact (PSNR >= 35 dB)", "[integ
   INFO("host stderr: " << ReadFileToString(dir.File("host.err")));
   REQUIRE_FALSE(address.empty());
 
+  const std::string password_file = WritePasswordFile(dir, dir.File("host.out"));
+  REQUIRE_FALSE(password_file.empty());
   auto view = RunCommand(
-      {LifelineBinary(), "view", address, "--headless", "--stats", dir.File("stats.jsonl"),
-       "--snapshot", dir.File("snapshot.png"), "--duration", "4"},
+      {LifelineBinary(), "view", address, "--headless", "--password-file", password_file, "--stats",
+       dir.File("stats.jsonl"), "--snapshot", dir.File("snapshot.png"), "--duration", "4"},
       60'000, IsolatedEnv(dir, xvfb.display()));
   INFO("viewer output: " << view.output);
   CHECK(view.exit_status == 0);
@@ -110,6 +126,48 @@ TEST_CASE("X11 screen reaches a headless viewer intact (PSNR >= 35 dB)", "[integ
   auto host_exit = host.Wait(15'000);
   REQUIRE(host_exit);
   CHECK(*host_exit == 0);
+
+  // The one-time password was shown to the user only: no file the host or the viewer
+  // wrote (settings folder: log, audit log, throttle state, keys) contains it, in any
+  // of its forms. The host printed a new password after the session.
+  const std::string typed = ReadFileToString(password_file);
+  const std::string display = typed.substr(0, typed.find('\n'));
+  std::string compact = display;
+  std::erase(compact, '-');
+  const std::string host_out = ReadFileToString(dir.File("host.out"));
+  CHECK(std::count(host_out.begin(), host_out.end(), '\n') >= 3);
+  CHECK(host_out.rfind("Password: ") > host_out.find("Password: "));  // Rotated.
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.File("config"))) {
+    if (!entry.is_regular_file())
+      continue;
+    ++files;
+    const std::string content = ReadFileToString(entry.path().string());
+    INFO("file " << entry.path());
+    CHECK(content.find(display) == std::string::npos);
+    CHECK(content.find(compact) == std::string::npos);
+  }
+  CHECK(files >= 4);  // Log, audit log and its head, keys, throttle state.
+  CHECK(ReadFileToString(dir.File("host.err")).find(compact) == std::string::npos);
+
+  // The audit trail of that session verifies, and a changed line is caught.
+  auto verify =
+      RunCommand({LifelineBinary(), "audit", "verify"}, 20'000, IsolatedEnv(dir, xvfb.display()));
+  INFO("audit verify: " << verify.output);
+  CHECK(verify.exit_status == 0);
+  CHECK(verify.output.find("intact") != std::string::npos);
+  const std::string audit_path = dir.File("config/lifeline/audit.log");
+  std::string audit = ReadFileToString(audit_path);
+  CHECK(audit.find("session_started") != std::string::npos);
+  CHECK(audit.find("session_ended") != std::string::npos);
+  const size_t at = audit.find("session_started");
+  REQUIRE(at != std::string::npos);
+  audit.replace(at, 7, "SESSION");
+  WriteStringToFile(audit_path, audit);
+  auto tampered =
+      RunCommand({LifelineBinary(), "audit", "verify"}, 20'000, IsolatedEnv(dir, xvfb.display()));
+  CHECK(tampered.exit_status == 1);
+  CHECK(tampered.output.find("NOT intact") != std::string::npos);
 }
 
 TEST_CASE("The SDL viewer opens a window and draws the host's picture", "[integration][display]") {
@@ -123,8 +181,10 @@ TEST_CASE("The SDL viewer opens a window and draws the host's picture", "[integr
   const std::string address = WaitForListenAddress(host, dir.File("host.out"));
   REQUIRE_FALSE(address.empty());
 
-  Subprocess viewer({.argv = {LifelineBinary(), "view", address, "--snapshot",
-                              dir.File("snapshot.png"), "--duration", "8"},
+  const std::string password_file = WritePasswordFile(dir, dir.File("host.out"));
+  REQUIRE_FALSE(password_file.empty());
+  Subprocess viewer({.argv = {LifelineBinary(), "view", address, "--password-file", password_file,
+                              "--snapshot", dir.File("snapshot.png"), "--duration", "8"},
                      .set_env = IsolatedEnv(dir, xvfb.display()),
                      .stdout_path = dir.File("view.out"),
                      .stderr_path = dir.File("view.err")});

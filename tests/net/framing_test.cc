@@ -112,10 +112,15 @@ TEST_CASE("MaxBodyBytes has a limit per known type and 0 otherwise", "[framing]"
   CHECK(MaxBodyBytes(3) == 1024);
   CHECK(MaxBodyBytes(4) == 64);
   CHECK(MaxBodyBytes(5) == 64);
+  for (uint32_t type = 6; type <= 11; ++type) {  // Authentication messages: small.
+    INFO("type " << type);
+    CHECK(MaxBodyBytes(type) > 0);
+    CHECK(MaxBodyBytes(type) <= 160);
+  }
   CHECK(MaxBodyBytes(16) == kMaxVideoChunkDataBytes + 256);
   CHECK(MaxBodyBytes(17) == 64);
   CHECK(MaxBodyBytes(18) == 64);
-  for (uint32_t type : {0u, 6u, 15u, 19u, 255u, 65535u, 70000u}) {
+  for (uint32_t type : {0u, 12u, 15u, 19u, 255u, 65535u, 70000u}) {
     INFO("type " << type);
     CHECK(MaxBodyBytes(type) == 0);
   }
@@ -230,7 +235,7 @@ TEST_CASE("FrameReader rejects unknown types, versions and flags", "[framing]") 
   };
   const Case cases[] = {
       {"type 0", Header(2, 0), ErrorCode::kUnknownMessageType},
-      {"type 6", Header(2, 6), ErrorCode::kUnknownMessageType},
+      {"type 12", Header(2, 12), ErrorCode::kUnknownMessageType},
       {"type 0x0100", Header(2, 0x0100), ErrorCode::kUnknownMessageType},
       {"version 0", Header(2, 4, 0), ErrorCode::kMalformedMessage},
       {"version 2", Header(2, 4, 2), ErrorCode::kMalformedMessage},

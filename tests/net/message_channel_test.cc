@@ -64,7 +64,7 @@ struct ChannelAndRawPeer {
       auto hello = peer->ReadMessage();
       REQUIRE(hello);
       REQUIRE(hello->has_hello());
-      REQUIRE(peer->Send(MakeHello(1, 1)));
+      REQUIRE(peer->Send(MakeHello(kMinProtocolVersion, kProtocolVersion)));
       REQUIRE(delegate.WaitConnected());
     }
   }
@@ -162,7 +162,7 @@ TEST_CASE("MessageChannel: messages sent before Start follow our Hello", "[chann
   REQUIRE(third);
   CHECK(third->has_video_chunk());
   // The peer's Ping before its Hello would be a protocol error, after it is delivered.
-  REQUIRE(peer.Send(MakeHello(1, 1)));
+  REQUIRE(peer.Send(MakeHello(kMinProtocolVersion, kProtocolVersion)));
   REQUIRE(peer.Send(MakePing(6)));
   REQUIRE(delegate.WaitMessages(1));
   CHECK(delegate.messages()[0].ping().id() == 6);
@@ -265,7 +265,7 @@ TEST_CASE("MessageChannel: version mismatch is explained on both sides", "[chann
   old_options.min_protocol_version = 1;
   ChannelOptions new_options = Options();
   new_options.protocol_version = 3;
-  new_options.min_protocol_version = 2;
+  new_options.min_protocol_version = 2;  // Explicit ranges: independent of the current version.
   MessageChannel old_channel(std::move(a), old_options, &delegate_old);
   MessageChannel new_channel(std::move(b), new_options, &delegate_new);
   old_channel.Start();
@@ -291,7 +291,9 @@ TEST_CASE("MessageChannel: the peer learns why its Hello was refused", "[channel
   REQUIRE(report);
   REQUIRE(report->has_error());
   CHECK(report->error().code() == static_cast<uint32_t>(ErrorCode::kProtocolVersionMismatch));
-  CHECK_THAT(report->error().message(), Catch::Contains("5..7") && Catch::Contains("1..1"));
+  CHECK_THAT(report->error().message(),
+             Catch::Contains("5..7") && Catch::Contains(std::to_string(kMinProtocolVersion) + ".." +
+                                                        std::to_string(kProtocolVersion)));
   CHECK(setup.peer->WaitForEnd());
   REQUIRE(setup.channel->WaitClosed(kWaitMs));
   CHECK(setup.delegate.closed_reason().code == ErrorCode::kProtocolVersionMismatch);
@@ -370,7 +372,7 @@ TEST_CASE("MessageChannel: bad input from a raw peer closes cleanly", "[channel]
   }
   SECTION("a second Hello") {
     ChannelAndRawPeer setup;
-    REQUIRE(setup.peer->Send(MakeHello(1, 1)));
+    REQUIRE(setup.peer->Send(MakeHello(kMinProtocolVersion, kProtocolVersion)));
     setup.ExpectErrorClose(ErrorCode::kUnexpectedMessage);
   }
 }
