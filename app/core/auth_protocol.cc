@@ -3,12 +3,16 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 
+#include <chrono>
+#include <thread>
+
 #include "app/core/access_list.h"
 #include "app/core/audit_log.h"
 #include "app/core/host_credentials.h"
 #include "app/core/throttle.h"
 #include "app/core/two_factor.h"
 #include "base/log.h"
+#include "base/time.h"
 #include "net/auth/one_time_password.h"
 #include "net/auth/spake2.h"
 #include "net/message_channel.h"
@@ -102,16 +106,17 @@ AuthStep HostAuthenticator::OnHello(const wire::Hello& hello) {
         security_->access_list->Check(peer_.device_id, peer_.fingerprint);
     if (decision != AccessDecision::kAllowed) {
       decoy_ = true;
-      Audit(AuditEventType::kBlocked,
-            decision == AccessDecision::kBlocked ? "blocklisted" : "not on the allowlist");
+      decoy_event_ = AuditEventType::kBlocked;
+      decoy_details_ =
+          decision == AccessDecision::kBlocked ? "blocklisted" : "not on the allowlist";
       return {};
     }
   }
   const AuthThrottle::Decision throttle = security_->throttle->Check();
   if (!throttle.allowed()) {
     decoy_ = true;
-    Audit(AuditEventType::kThrottled,
-          "retry allowed in " + std::to_string(throttle.retry_after_ms / 1000) + " s");
+    decoy_event_ = AuditEventType::kThrottled;
+    decoy_details_ = "retry allowed in " + std::to_string(throttle.retry_after_ms / 1000) + " s";
     return {};
   }
   return {};
@@ -147,7 +152,14 @@ AuthStep HostAuthenticator::OnMessage(const wire::Envelope& message) {
 }
 
 AuthStep HostAuthenticator::OnShare(const wire::AuthShare& share) {
+  // Timing: a refused viewer must not learn that it was refused from how fast the reply
+  // comes. Both paths write to disk at this point (the counted attempt, or the audit line
+  // of the refusal), and every reply leaves no earlier than kMinShareReplyUs after the
+  // share arrived, which covers the fsyncs of the real path on a normal disk.
+  const int64_t received_us = MonotonicNowUs();
   Spake2Scalar w{};
+  if (decoy_)
+    Audit(decoy_event_, decoy_details_);
   if (!decoy_) {
     // Count the attempt before answering, and persist it, so that a viewer that hangs up
     // after seeing our share has still used an attempt.
@@ -190,6 +202,10 @@ AuthStep HostAuthenticator::OnShare(const wire::AuthShare& share) {
   reply.mutable_auth_share_reply()->set_confirmation(confirmation.data(), confirmation.size());
   step.to_send.push_back(std::move(reply));
   state_ = State::kAwaitConfirm;
+  const int64_t elapsed_us = MonotonicNowUs() - received_us;
+  if (elapsed_us < kMinShareReplyUs) {
+    std::this_thread::sleep_for(std::chrono::microseconds(kMinShareReplyUs - elapsed_us));
+  }
   return step;
 }
 

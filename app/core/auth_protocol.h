@@ -103,7 +103,12 @@ class HostAuthenticator {
   const SecureChannelInfo channel_;
   State state_ = State::kAwaitHello;
   PeerInfo peer_;
+  // The host's AuthShareReply never leaves sooner than this after the share arrived.
+  static constexpr int64_t kMinShareReplyUs = 30'000;
+
   bool decoy_ = false;  // Refused at Hello: play along with a random scalar.
+  AuditEventType decoy_event_{};
+  std::string decoy_details_;
   bool attempt_counted_ = false;
   std::unique_ptr<Spake2> spake_;
 };

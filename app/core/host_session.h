@@ -86,7 +86,7 @@ class HostSession : public MessageChannel::Delegate {
   ~HostSession() override;
 
   // Runs the session until the viewer leaves (returns Ok), an error ends it (returns the
-  // error: kAuthFailed for any failed or refused authentication, kConsentDenied,
+  // error: kAuthFailed or kPeerError for a failed or refused authentication, kConsentDenied,
   // kSessionIndicatorUnavailable, ...), or `*stop` becomes true (returns Ok after a
   // Goodbye).
   Status Run(const std::atomic<bool>& stop);

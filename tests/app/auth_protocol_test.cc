@@ -1023,11 +1023,10 @@ TEST_CASE("Auth: the 10th consecutive failure asks for a new password", "[app][a
   CHECK(Count(fixture.AuditEvents(), "attempt") == 10);
 }
 
-// Expected behaviour (throttle.h, RecordFailure): "The attempt failed (wrong password, bad
-// key confirmation, wrong TOTP code) ... this moves the last failure to now so that the
-// wait runs from the end of the attempt." The host never calls RecordFailure, so the wait
-// runs from the moment the share was sent; a viewer that knows the password and guesses
-// 2FA codes can let the wait elapse while the connection is held open.
+// throttle.h, RecordFailure: "The attempt failed (wrong password, bad key confirmation,
+// wrong TOTP code) ... this moves the last failure to now so that the wait runs from the
+// end of the attempt." Otherwise a viewer that knows the password and guesses 2FA codes
+// could let the wait elapse while it holds the connection open.
 TEST_CASE("Auth: the throttle wait runs from the end of a failed 2FA attempt", "[app][auth]") {
   HostSecurityFixture fixture;
   EnabledTwoFactor two_factor = EnableTwoFactor(fixture);

@@ -344,12 +344,11 @@ TEST_CASE("Session auth: every connection runs a fresh password exchange", "[app
   CHECK(PasswordChanges(fixture).size() == 2);
 }
 
-// Expected behaviour (security.md requirement 10, host_credentials.h: "replaced ... after
-// every session"): once a viewer has passed the password exchange, that one-time password
-// is used up, even if the local user then refuses the session or the indicator fails.
-// HostSession::FinishSecurityBookkeeping rotates only when the session streamed, so the
-// refused viewer may try again with the same password as often as it likes, each time
-// prompting the user and resetting the brute-force counter.
+// security.md requirement 10, host_credentials.h ("replaced ... after every session"):
+// once a viewer has passed the password exchange, that one-time password is used up, even
+// if the local user then refuses the session or the indicator fails. Otherwise the refused
+// viewer could try again with the same password as often as it likes, each time prompting
+// the user and resetting the brute-force counter.
 TEST_CASE("Session auth: a refused session still uses up the password", "[app][auth]") {
   HostSecurityFixture fixture;
   SECTION("consent denied") {
@@ -395,11 +394,9 @@ class ViewerLeavesAtIndicatorUi final : public HostSessionUi {
   int hidden = 0;
 };
 
-// Expected behaviour (session_ui.h: "The indicator stays until HideSessionIndicator() at
-// the end of the session"): every indicator shown is hidden again. When the viewer leaves
-// while ShowSessionIndicator() runs, HostSession::AuthorizeOnRunThread returns the end
-// reason after the indicator is already up, Run() then treats it as "not shown" and never
-// calls HideSessionIndicator(): the "session active" indicator stays on screen.
+// session_ui.h: "The indicator stays until HideSessionIndicator() at the end of the
+// session": every indicator shown is hidden again, also when the viewer leaves while
+// ShowSessionIndicator() runs (the session then ends before AuthResult is sent).
 TEST_CASE("Session auth: an indicator shown is hidden even if the viewer left meanwhile",
           "[app][auth]") {
   HostSecurityFixture fixture;
