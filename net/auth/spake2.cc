@@ -12,20 +12,20 @@
 #include <algorithm>
 #include <utility>
 
-#include "net/auth/openssl_handles.h"
+#include "net/openssl_handles.h"
 
 namespace lifeline {
 namespace {
 
-using auth_internal::BignumPtr;
-using auth_internal::BnCtxPtr;
-using auth_internal::EcGroupPtr;
-using auth_internal::EcPointPtr;
-using auth_internal::EvpKdfCtxPtr;
-using auth_internal::EvpKdfPtr;
-using auth_internal::EvpMacCtxPtr;
-using auth_internal::EvpMacPtr;
-using auth_internal::ScopedCleanse;
+using openssl::BignumPtr;
+using openssl::BnCtxPtr;
+using openssl::EcGroupPtr;
+using openssl::EcPointPtr;
+using openssl::EvpKdfCtxPtr;
+using openssl::EvpKdfPtr;
+using openssl::EvpMacCtxPtr;
+using openssl::EvpMacPtr;
+using openssl::ScopedCleanse;
 
 // RFC 9382 §6, P-256: compressed SEC1 encodings of M and N (seeds
 // "1.2.840.10045.3.1.7 point generation seed (M)" and "(N)").

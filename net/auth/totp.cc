@@ -9,13 +9,13 @@
 #include <array>
 #include <utility>
 
-#include "net/auth/openssl_handles.h"
+#include "net/openssl_handles.h"
 
 namespace lifeline {
 namespace {
 
-using auth_internal::EvpMacCtxPtr;
-using auth_internal::EvpMacPtr;
+using openssl::EvpMacCtxPtr;
+using openssl::EvpMacPtr;
 
 constexpr std::string_view kBase32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 constexpr size_t kMaxUriSize = 4096;

@@ -22,12 +22,12 @@ namespace lifeline {
 namespace {
 
 using net_internal::ErrnoText;
-using tls_internal::BignumPtr;
-using tls_internal::BioPtr;
-using tls_internal::EvpPkeyPtr;
-using tls_internal::OpenSslBytesPtr;
-using tls_internal::OpenSslErrorReason;
-using tls_internal::X509Ptr;
+using openssl::BignumPtr;
+using openssl::BioPtr;
+using openssl::EvpPkeyPtr;
+using openssl::OpenSslBytesPtr;
+using openssl::OpenSslErrorReason;
+using openssl::X509Ptr;
 
 constexpr char kCommonName[] = "lifeline-device";
 constexpr int kValidityDays = 20 * 365 + 5;  // 20 years, leap days included.

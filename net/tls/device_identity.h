@@ -23,7 +23,7 @@
 #include <string_view>
 
 #include "base/status.h"
-#include "net/tls/openssl_util.h"
+#include "net/openssl_handles.h"
 
 namespace lifeline {
 
@@ -72,10 +72,10 @@ class DeviceIdentity {
   static std::string FingerprintOfSpki(std::span<const uint8_t> spki_der);
 
  private:
-  DeviceIdentity(tls_internal::EvpPkeyPtr key, tls_internal::X509Ptr certificate);
+  DeviceIdentity(openssl::EvpPkeyPtr key, openssl::X509Ptr certificate);
 
-  tls_internal::EvpPkeyPtr key_;
-  tls_internal::X509Ptr certificate_;
+  openssl::EvpPkeyPtr key_;
+  openssl::X509Ptr certificate_;
   std::string fingerprint_;
 };
 

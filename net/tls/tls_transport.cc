@@ -18,10 +18,10 @@
 namespace lifeline {
 namespace {
 
-using tls_internal::BioPtr;
-using tls_internal::OpenSslErrorReason;
-using tls_internal::SslCtxPtr;
-using tls_internal::SslPtr;
+using openssl::BioPtr;
+using openssl::OpenSslErrorReason;
+using openssl::SslCtxPtr;
+using openssl::SslPtr;
 
 // Each direction of the BIO pair: ciphertext waiting for the inner transport (out) or
 // for OpenSSL (in). Bounds what Write() buffers beyond the inner transport.

@@ -40,8 +40,8 @@
 #include <string>
 
 #include "base/status.h"
+#include "net/openssl_handles.h"
 #include "net/tls/device_identity.h"
-#include "net/tls/openssl_util.h"
 #include "net/transport.h"
 
 namespace lifeline {
@@ -126,9 +126,9 @@ class TlsTransport final : public Transport {
   enum class PumpResult { kProgress, kBlocked, kEndOfStream, kFailed };
 
   TlsTransport(std::unique_ptr<Transport> inner,
-               tls_internal::SslPtr ssl,
+               openssl::SslPtr ssl,
                BIO* ssl_bio,
-               tls_internal::BioPtr network_bio);
+               openssl::BioPtr network_bio);
 
   // Hands waiting ciphertext to the inner transport until none waits or it would block.
   // kProgress: some moved (maybe all); kBlocked: none could; kFailed: inner error
@@ -149,9 +149,9 @@ class TlsTransport final : public Transport {
   // Declared first: destroyed last, after the SSL objects that pump into it.
   const std::unique_ptr<Transport> inner_;
   const std::string peer_description_;
-  tls_internal::SslPtr ssl_;
-  BIO* ssl_bio_;                      // Owned by ssl_: OpenSSL's half of the pair.
-  tls_internal::BioPtr network_bio_;  // Our half: ciphertext out of and into ssl_.
+  openssl::SslPtr ssl_;
+  BIO* ssl_bio_;                 // Owned by ssl_: OpenSSL's half of the pair.
+  openssl::BioPtr network_bio_;  // Our half: ciphertext out of and into ssl_.
 
   bool ssl_handshake_finished_ = false;  // SSL_do_handshake() returned 1.
   bool handshake_done_ = false;          // ... and our last flight left.

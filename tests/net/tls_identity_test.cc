@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "net/tls/device_identity.h"
-#include "net/tls/openssl_util.h"
+#include "net/openssl_handles.h"
 #include "tests/support/temp_dir.h"
 
 namespace lifeline {
@@ -192,9 +192,9 @@ TEST_CASE("LoadOrCreate refuses corrupt or unsafe files and replaces nothing", "
     expect_error(ErrorCode::kIdentityInvalid, key_path);
   }
   SECTION("key of another type") {
-    tls_internal::EvpPkeyPtr ec_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
+    openssl::EvpPkeyPtr ec_key(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"));
     REQUIRE(ec_key);
-    tls_internal::BioPtr bio(BIO_new_file(key_path.c_str(), "w"));
+    openssl::BioPtr bio(BIO_new_file(key_path.c_str(), "w"));
     REQUIRE(PEM_write_bio_PrivateKey(bio.get(), ec_key.get(), nullptr, nullptr, 0, nullptr,
                                      nullptr) == 1);
     bio.reset();
@@ -207,7 +207,7 @@ TEST_CASE("LoadOrCreate refuses corrupt or unsafe files and replaces nothing", "
   SECTION("certificate of another key") {
     auto other = DeviceIdentity::CreateEphemeral();
     REQUIRE(other.ok());
-    tls_internal::BioPtr bio(BIO_new_file(cert_path.c_str(), "w"));
+    openssl::BioPtr bio(BIO_new_file(cert_path.c_str(), "w"));
     REQUIRE(PEM_write_bio_X509(bio.get(), other->certificate()) == 1);
     bio.reset();
     expect_error(ErrorCode::kIdentityInvalid, cert_path);

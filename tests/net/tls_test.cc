@@ -25,7 +25,7 @@
 #include "net/tcp.h"
 #include "net/testing/transport_pair.h"
 #include "net/tls/device_identity.h"
-#include "net/tls/openssl_util.h"
+#include "net/openssl_handles.h"
 #include "tests/net/net_test_util.h"
 
 namespace lifeline {
@@ -33,9 +33,9 @@ namespace {
 
 using Bytes = std::vector<uint8_t>;
 using test::MsUntil;
-using tls_internal::SslCtxPtr;
-using tls_internal::SslPtr;
-using tls_internal::SslSessionPtr;
+using openssl::SslCtxPtr;
+using openssl::SslPtr;
+using openssl::SslSessionPtr;
 
 // Generous: a loaded 2-core CI machine under ASan.
 constexpr int kWaitMs = 30'000;
