@@ -126,22 +126,7 @@ bool IsValidEscapedField(std::string_view field) {
   return true;
 }
 
-// Decimal without sign or leading zeros, at most `max`.
-bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
-  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0'))
-    return false;
-  uint64_t value = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9')
-      return false;
-    const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10)
-      return false;
-    value = value * 10 + digit;
-  }
-  *out = value;
-  return true;
-}
+using policy_file::ParseDecimal;
 
 struct ParsedLine {
   uint64_t seq = 0;
@@ -745,6 +730,22 @@ Expected<std::string> AuditLog::SetAsideCorruptLog(const std::string& path,
 }
 
 namespace policy_file {
+
+bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
+  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0'))
+    return false;
+  uint64_t value = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9')
+      return false;
+    const uint64_t digit = static_cast<uint64_t>(c - '0');
+    if (value > (max - digit) / 10)
+      return false;
+    value = value * 10 + digit;
+  }
+  *out = value;
+  return true;
+}
 
 Expected<std::optional<std::string>> ReadSmallFile(const std::string& path, size_t max_bytes) {
   const int fd = open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);

@@ -215,6 +215,10 @@ namespace policy_file {
 // naming the file (unreadable, not a regular file, too large).
 Expected<std::optional<std::string>> ReadSmallFile(const std::string& path, size_t max_bytes);
 
+// Parses a decimal number without sign or leading zeros that is at most `max`. False for
+// anything else (empty, too long, overflow).
+bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out);
+
 // Replaces `path` atomically with `contents`: a new temporary file in the same folder
 // (O_EXCL, mode 0600, never following links), write, fsync, rename over `path`, fsync the
 // folder. Either the old or the new content survives a crash. Errors: kPolicyIo.

@@ -27,21 +27,7 @@ constexpr size_t kMaxStateFileBytes = 1024;
 // Year 9999 in Unix milliseconds: larger timestamps are corrupt.
 constexpr int64_t kMaxUnixMs = 253'402'300'799'999;
 
-bool ParseDecimal(std::string_view s, uint64_t max, uint64_t* out) {
-  if (s.empty() || s.size() > 20 || (s.size() > 1 && s[0] == '0'))
-    return false;
-  uint64_t value = 0;
-  for (char c : s) {
-    if (c < '0' || c > '9')
-      return false;
-    const uint64_t digit = static_cast<uint64_t>(c - '0');
-    if (value > (max - digit) / 10)
-      return false;
-    value = value * 10 + digit;
-  }
-  *out = value;
-  return true;
-}
+using policy_file::ParseDecimal;
 
 }  // namespace
 
