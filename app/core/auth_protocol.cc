@@ -58,17 +58,24 @@ HostAuthenticator::HostAuthenticator(HostSecurity* security, SecureChannelInfo c
 
 HostAuthenticator::~HostAuthenticator() = default;
 
-void HostAuthenticator::Audit(AuditEventType event, const std::string& details) {
-  if (!security_->audit)
+void RecordAudit(const HostSecurity& security,
+                 AuditEventType type,
+                 const PeerInfo& peer,
+                 const std::string& details) {
+  if (!security.audit)
     return;
   AuditEvent record;
-  record.type = event;
-  record.peer_id = peer_.device_id;
-  record.fingerprint = peer_.fingerprint;
+  record.type = type;
+  record.peer_id = peer.device_id;
+  record.fingerprint = peer.fingerprint;
   record.details = details;
-  if (Status st = security_->audit->Append(record); !st.ok()) {
+  if (Status st = security.audit->Append(record); !st.ok()) {
     log::Error("audit log: {}", st.ToString());
   }
+}
+
+void HostAuthenticator::Audit(AuditEventType event, const std::string& details) {
+  RecordAudit(*security_, event, peer_, details);
 }
 
 AuthStep HostAuthenticator::Fail(std::string audit_details) {

@@ -74,6 +74,13 @@ struct HostSecurity {
   int auth_timeout_ms = 60'000;
 };
 
+// Appends an audit event about `peer` to `security.audit` (if set); a failure to write is
+// logged, never fatal to the session. Thread-safe.
+void RecordAudit(const HostSecurity& security,
+                 AuditEventType type,
+                 const PeerInfo& peer,
+                 const std::string& details);
+
 // Threading: one thread (the channel's network thread). Not copyable.
 class HostAuthenticator {
  public:

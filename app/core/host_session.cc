@@ -170,8 +170,8 @@ Error HostSession::AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* ind
     const ConsentDecision decision =
         security_->ui->RequestConsent(peer, security_->consent_timeout_ms);
     if (decision != ConsentDecision::kAccepted || stop.load()) {
-      AuditSessionEvent(AuditEventType::kConsentDenied, peer,
-                        decision == ConsentDecision::kTimedOut ? "no answer in time" : "denied");
+      RecordAudit(*security_, AuditEventType::kConsentDenied, peer,
+                  decision == ConsentDecision::kTimedOut ? "no answer in time" : "denied");
       return Error{ErrorCode::kConsentDenied,
                    decision == ConsentDecision::kTimedOut
                        ? "the person at the host did not answer in time"
@@ -193,23 +193,8 @@ Error HostSession::AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* ind
   wire::Envelope result;
   result.mutable_auth_result()->set_accepted(true);
   channel_->Send(result, SendPriority::kControl);
-  AuditSessionEvent(AuditEventType::kSessionStarted, peer, "");
+  RecordAudit(*security_, AuditEventType::kSessionStarted, peer, "");
   return Error{ErrorCode::kOk, ""};
-}
-
-void HostSession::AuditSessionEvent(AuditEventType type,
-                                    const PeerInfo& peer,
-                                    const std::string& details) {
-  if (!security_->audit)
-    return;
-  AuditEvent event;
-  event.type = type;
-  event.peer_id = peer.device_id;
-  event.fingerprint = peer.fingerprint;
-  event.details = details;
-  if (Status st = security_->audit->Append(event); !st.ok()) {
-    log::Error("audit log: {}", st.ToString());
-  }
 }
 
 void HostSession::FinishSecurityBookkeeping(const Error& reason) {
@@ -223,18 +208,18 @@ void HostSession::FinishSecurityBookkeeping(const Error& reason) {
     was_authenticated = authenticated_;
   }
   if (was_streaming) {
-    AuditSessionEvent(AuditEventType::kSessionEnded, peer,
-                      reason.code == ErrorCode::kOk                 ? "stopped on the host"
-                      : reason.code == ErrorCode::kConnectionClosed ? "viewer left"
-                                                                    : reason.ToString());
+    RecordAudit(*security_, AuditEventType::kSessionEnded, peer,
+                reason.code == ErrorCode::kOk                 ? "stopped on the host"
+                : reason.code == ErrorCode::kConnectionClosed ? "viewer left"
+                                                              : reason.ToString());
   }
   if (!was_streaming && auth_.attempt_counted() &&
       auth_.state() != HostAuthenticator::State::kAuthenticated &&
       auth_.state() != HostAuthenticator::State::kFailed) {
     // The viewer hung up during the exchange: after a wrong password it learns that from
     // our confirmation and leaves. The attempt was counted when our share went out.
-    AuditSessionEvent(AuditEventType::kAuthFailed, peer,
-                      "the viewer left during authentication (" + reason.ToString() + ")");
+    RecordAudit(*security_, AuditEventType::kAuthFailed, peer,
+                "the viewer left during authentication (" + reason.ToString() + ")");
   }
   // A new one-time password after every session, and after too many failures.
   // A viewer that proved the password has used it up, even if the session was then
@@ -255,7 +240,7 @@ void HostSession::FinishSecurityBookkeeping(const Error& reason) {
     if (Status st = security_->throttle->PasswordRotated(); !st.ok()) {
       log::Error("host: {}", st.ToString());
     }
-    AuditSessionEvent(AuditEventType::kPasswordRotated, peer, "after repeated failures");
+    RecordAudit(*security_, AuditEventType::kPasswordRotated, peer, "after repeated failures");
   }
   security_->ui->OnPasswordChanged(security_->credentials->display_password(), after_failures);
 }

@@ -105,7 +105,6 @@ class HostSession : public MessageChannel::Delegate {
   void ApplyAuthStep(const AuthStep& step);  // Network thread.
   // Consent and indicator. Sets `*indicator_shown` once the indicator is up.
   Error AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* indicator_shown);
-  void AuditSessionEvent(AuditEventType type, const PeerInfo& peer, const std::string& details);
   void FinishSecurityBookkeeping(const Error& reason);
   void CaptureLoop();
   void EncodeLoop(VideoCodec codec);

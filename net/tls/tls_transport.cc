@@ -248,7 +248,7 @@ bool TlsTransport::FinishHandshake() {
   return true;
 }
 
-IoResult TlsTransport::Read(std::span<uint8_t> buffer) {
+std::optional<IoResult> TlsTransport::CheckUsable(const char* operation) const {
   if (broken_)
     return Broken();
   if (shut_down_) {
@@ -257,10 +257,16 @@ IoResult TlsTransport::Read(std::span<uint8_t> buffer) {
               fmt::format("connection to {} was shut down locally", peer_description_)});
   }
   if (!handshake_done_) {
-    return ErrorResult(
-        Error{ErrorCode::kInternal,
-              fmt::format("read from {} before the TLS handshake completed", peer_description_)});
+    return ErrorResult(Error{
+        ErrorCode::kInternal,
+        fmt::format("{} {} before the TLS handshake completed", operation, peer_description_)});
   }
+  return std::nullopt;
+}
+
+IoResult TlsTransport::Read(std::span<uint8_t> buffer) {
+  if (std::optional<IoResult> unusable = CheckUsable("read from"))
+    return *unusable;
   if (peer_closed_)
     return IoResult{IoStatus::kClosed, 0, {}};
   if (buffer.empty())
@@ -314,18 +320,8 @@ IoResult TlsTransport::Read(std::span<uint8_t> buffer) {
 }
 
 IoResult TlsTransport::Write(std::span<const uint8_t> data) {
-  if (broken_)
-    return Broken();
-  if (shut_down_) {
-    return ErrorResult(
-        Error{ErrorCode::kConnectionClosed,
-              fmt::format("connection to {} was shut down locally", peer_description_)});
-  }
-  if (!handshake_done_) {
-    return ErrorResult(
-        Error{ErrorCode::kInternal,
-              fmt::format("write to {} before the TLS handshake completed", peer_description_)});
-  }
+  if (std::optional<IoResult> unusable = CheckUsable("write to"))
+    return *unusable;
   if (FlushOutput() == PumpResult::kFailed)
     return Broken();
   size_t total = 0;

@@ -144,6 +144,9 @@ class TlsTransport final : public Transport {
   // broken_, classified for the handshake or for the data phase, and returns it.
   IoResult FailFromSsl(int ssl_error, bool in_handshake);
   IoResult Broken() const;
+  // The error result Read()/Write() give when the transport is broken, shut down or not
+  // yet through its handshake; nullopt when `operation` may go ahead.
+  std::optional<IoResult> CheckUsable(const char* operation) const;
   bool FinishHandshake();
 
   // Declared first: destroyed last, after the SSL objects that pump into it.
