@@ -46,6 +46,30 @@ std::string_view ToString(ErrorCode code) {
       return "send queue full";
     case ErrorCode::kPeerError:
       return "peer reported an error";
+    case ErrorCode::kProxyUnreachable:
+      return "proxy server unreachable";
+    case ErrorCode::kProxyAuthFailed:
+      return "proxy login failed";
+    case ErrorCode::kProxyTunnelRefused:
+      return "proxy refused the tunnel";
+    case ErrorCode::kProxyConfigInvalid:
+      return "invalid proxy setting";
+    case ErrorCode::kPacUnavailable:
+      return "proxy auto-configuration could not be loaded";
+    case ErrorCode::kProxyDetectionTimedOut:
+      return "proxy detection timed out";
+    case ErrorCode::kRelayUnreachable:
+      return "relay server unreachable";
+    case ErrorCode::kRelayCertificateInvalid:
+      return "relay server certificate is not the expected one";
+    case ErrorCode::kPeerUnknownOrOffline:
+      return "partner ID unknown or offline";
+    case ErrorCode::kRelayProtocol:
+      return "relay server protocol error";
+    case ErrorCode::kRelayBindingInvalid:
+      return "relay ID binding signature invalid";
+    case ErrorCode::kRelayRegistrationFailed:
+      return "relay server refused registration";
     case ErrorCode::kDisplayUnavailable:
       return "display unavailable";
     case ErrorCode::kCaptureFailed:

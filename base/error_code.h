@@ -36,6 +36,22 @@ enum class ErrorCode : uint16_t {
   kSendQueueFull = 215,            // The peer is not reading; the bounded queue is full.
   kPeerError = 216,                // The peer reported an error and closed.
 
+  // Proxies (issue 5): 230-239. Messages name the proxy (host:port, never credentials).
+  kProxyUnreachable = 230,     // The proxy did not accept a TCP connection.
+  kProxyAuthFailed = 231,      // 407 (or SOCKS5 login refused): names the user and proxy.
+  kProxyTunnelRefused = 232,   // The proxy refused CONNECT; the message has the HTTP status.
+  kProxyConfigInvalid = 233,   // A proxy setting is malformed; the message names the field.
+  kPacUnavailable = 234,       // PAC/WPAD could not be loaded or run; says what was done instead.
+  kProxyDetectionTimedOut = 235,  // Automatic detection did not answer in time.
+
+  // Relay (issue 5): 240-249.
+  kRelayUnreachable = 240,         // No TCP connection (or tunnel) to the relay.
+  kRelayCertificateInvalid = 241,  // The relay's TLS key is not the pinned one.
+  kPeerUnknownOrOffline = 242,     // The ID is unknown, offline or rate-limited (one answer).
+  kRelayProtocol = 243,            // The relay sent something this client cannot use.
+  kRelayBindingInvalid = 244,      // The relay's signed ID binding does not verify.
+  kRelayRegistrationFailed = 245,  // The relay refused to register this host.
+
   // Capture: 300-399.
   kDisplayUnavailable = 300,  // No X display could be opened.
   kCaptureFailed = 301,       // The capturer failed permanently.

@@ -12,6 +12,17 @@ find_package(tomlplusplus REQUIRED CONFIG)
 find_package(PNG REQUIRED)
 pkg_check_modules(VPX REQUIRED IMPORTED_TARGET vpx)
 pkg_check_modules(QRENCODE REQUIRED IMPORTED_TARGET libqrencode)
+find_package(CURL REQUIRED)
+pkg_check_modules(LIBPROXY REQUIRED IMPORTED_TARGET libproxy-1.0)
+find_package(SQLite3 REQUIRED)
+pkg_check_modules(FFMPEG REQUIRED IMPORTED_TARGET libavcodec libavutil libswscale)
+
+# asio (standalone) ships neither a .pc file nor a CMake config.
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+add_library(asio::asio INTERFACE IMPORTED)
+target_include_directories(asio::asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
+target_compile_definitions(asio::asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+target_link_libraries(asio::asio INTERFACE Threads::Threads)
 
 # libyuv ships neither a .pc file nor a CMake config.
 find_path(LIBYUV_INCLUDE_DIR libyuv.h REQUIRED)
@@ -23,6 +34,7 @@ set_target_properties(libyuv::libyuv PROPERTIES IMPORTED_LOCATION "${LIBYUV_LIBR
 if(LIFELINE_BUILD_FRONTENDS)
   find_package(SDL2 REQUIRED CONFIG)
   find_package(wxWidgets 3.2 REQUIRED COMPONENTS core base)
+  pkg_check_modules(LIBSECRET REQUIRED IMPORTED_TARGET libsecret-1)
   # CMake 3.25 has no wxWidgets::wxWidgets target; build one from the variables.
   add_library(lifeline_wx INTERFACE)
   target_include_directories(lifeline_wx SYSTEM INTERFACE ${wxWidgets_INCLUDE_DIRS})

@@ -12,12 +12,18 @@ build_packages=(
   libssl-dev libprotobuf-dev protobuf-compiler
   libx11-dev libxext-dev libxdamage-dev libxfixes-dev libxtst-dev libxrandr-dev
   libspdlog-dev libfmt-dev libcli11-dev libtomlplusplus-dev libpng-dev zlib1g-dev
-  libqrencode-dev
+  libqrencode-dev libswscale-dev
+  libcurl4-openssl-dev libproxy-dev libasio-dev libsqlite3-dev
+  libsecret-1-dev gettext
   catch2
 )
-# Tests: a real X server, a window manager, and X tools used by the fixtures.
+# Tests: a real X server, a window manager, X tools, real proxies (squid with Basic,
+# Digest and NTLM helpers; dante for SOCKS5), libproxy's PAC runner, a Secret Service
+# (gnome-keyring on a private D-Bus) for the keyring tests, and openssl for test certificates.
 test_packages=(
   xvfb xauth x11-utils x11-xserver-utils xdotool openbox
+  squid apache2-utils dante-server libproxy-tools libproxy1-plugin-webkit openssl
+  dbus dbus-x11 gnome-keyring libsecret-tools
 )
 
 wanted=("${build_packages[@]}" "${test_packages[@]}")
