@@ -8,6 +8,7 @@
 #include "app/core/audit_log.h"
 #include "app/core/host_credentials.h"
 #include "app/core/host_security_state.h"
+#include "app/core/host_service.h"
 #include "app/core/host_session.h"
 #include "app/core/png_writer.h"
 #include "app/core/qr_code.h"
@@ -64,10 +65,11 @@ int RunHostCommand(const HostCommandOptions& options,
     PrintError("invalid option", st.error());
     return 2;
   }
-  auto address = ParseListenAddress(settings.host.listen);
-  if (!address.ok()) {
-    PrintError("--listen", address.error());
-    return 2;
+  {
+    if (auto address = ParseListenAddress(settings.host.listen); !address.ok()) {
+      PrintError("--listen", address.error());
+      return 2;
+    }
   }
   if (settings.host.source == CaptureSource::kX11) {
     // Fail now, with a clear sentence, rather than when the first viewer connects.
@@ -75,11 +77,6 @@ int RunHostCommand(const HostCommandOptions& options,
       PrintError("cannot capture the screen", st.error());
       return 1;
     }
-  }
-  auto listener = TcpListener::Listen(*address);
-  if (!listener.ok()) {
-    PrintError("cannot listen", listener.error());
-    return 1;
   }
 
   // The long-lived security state, shared by every session of this run.
@@ -91,11 +88,11 @@ int RunHostCommand(const HostCommandOptions& options,
   HostSecurityState& state = **security_state;
   TerminalHostUi ui(stdout);
   state.security.ui = &ui;
-  std::printf("Lifeline host listening on %s\n", (*listener)->local_address().ToString().c_str());
-  ui.ShowCredentials(FormatDeviceId(state.credentials->host_id()),
-                     state.credentials->display_password());
 
-  HostOptions host_options;
+  HostServiceOptions service_options;
+  service_options.listen = settings.host.listen;
+  service_options.once = options.once;
+  HostOptions& host_options = service_options.session;
   host_options.capture.source = settings.host.source;
   host_options.capture.x11_display = settings.host.display;
   host_options.preferred_codec = settings.host.codec;
@@ -103,55 +100,44 @@ int RunHostCommand(const HostCommandOptions& options,
   host_options.max_fps = settings.host.max_fps;
   host_options.max_frames_in_flight = settings.host.max_frames_in_flight;
 
+  HostService service(service_options, &state);
   int exit_code = 0;
-  while (!stop.load()) {
-    auto transport = (*listener)->Accept(200);
-    if (!transport.ok()) {
-      if (transport.error().code == ErrorCode::kConnectionTimedOut)
-        continue;
-      PrintError("accept failed", transport.error());
-      return 1;
+  ErrorCode last_session_error = ErrorCode::kOk;
+  service.set_status_callback([&](const HostServiceStatus& status) {
+    switch (status.state) {
+      case HostServiceState::kListening:
+        std::printf("Lifeline host listening on %s\n", status.address.c_str());
+        ui.ShowCredentials(FormatDeviceId(status.id), state.credentials->display_password());
+        break;
+      case HostServiceState::kRegistered:
+        std::printf("%s\n", status.text.c_str());
+        ui.ShowCredentials(FormatDeviceId(status.id), state.credentials->display_password());
+        break;
+      case HostServiceState::kConnectingToRelay:
+      case HostServiceState::kRelayUnreachable:
+        std::printf("%s\n", status.text.c_str());
+        std::fflush(stdout);
+        break;
+      case HostServiceState::kSessionEnded:
+        if (status.error.code != ErrorCode::kOk) {
+          PrintError("session ended", status.error);
+          last_session_error = status.error.code;
+          exit_code = 1;
+        } else {
+          exit_code = 0;
+        }
+        break;
+      default:
+        break;
     }
-    const std::string peer = (*transport)->PeerDescription();
-    auto tls = TlsHandshake(std::move(transport).value(), TlsRole::kServer, state.identity,
-                            kTlsHandshakeTimeoutMs, &stop);
-    if (!tls.ok()) {
-      // Someone who cannot even complete TLS 1.3 gets nothing; keep serving.
-      log::Warning("host: {}", tls.error().ToString());
-      if (state.security.audit) {
-        AuditEvent event;
-        event.type = AuditEventType::kAuthFailed;
-        event.details = "TLS handshake from " + peer + " failed";
-        static_cast<void>(state.security.audit->Append(event));
-      }
-      continue;
-    }
-    SecureChannelInfo channel_info;
-    channel_info.channel_binding = (*tls)->channel_binding();
-    channel_info.peer_fingerprint = (*tls)->peer_fingerprint();
-    channel_info.peer_address = peer;
-    HostSession session(host_options, &state.security, channel_info, std::move(tls).value());
-    Status result = session.Run(stop);
-    const HostSessionStats stats = session.stats();
-    log::Info(
-        "host: {} frames captured, {} encoded ({} keyframes, {} refreshes), {} skipped, {} "
-        "bytes sent",
-        stats.frames_captured, stats.frames_encoded, stats.keyframes, stats.refreshes,
-        stats.frames_skipped, stats.bytes_sent);
-    if (!result.ok()) {
-      PrintError("session ended", result.error());
-      exit_code = 1;
-      // Capture failures are about this machine, not the viewer: stop serving.
-      if (result.code() == ErrorCode::kCaptureFailed ||
-          result.code() == ErrorCode::kDisplayUnavailable ||
-          result.code() == ErrorCode::kEncoderInitFailed) {
-        return exit_code;
-      }
-    } else {
-      exit_code = 0;
-    }
-    if (options.once)
-      break;
+  });
+  Status result = service.Run(stop);
+  if (!result.ok()) {
+    // Session failures were printed as they happened; the rest is said here.
+    if (result.code() != last_session_error)
+      PrintError(result.code() == ErrorCode::kListenFailed ? "cannot listen" : "host stopped",
+                 result.error());
+    return 1;
   }
   return exit_code;
 }
