@@ -114,6 +114,14 @@ std::string_view ToString(ErrorCode code) {
       return "invalid access list";
     case ErrorCode::kThrottleStateCorrupt:
       return "throttle state corrupt";
+    case ErrorCode::kSecretStoreUnavailable:
+      return "no keyring available";
+    case ErrorCode::kSecretStoreFailed:
+      return "secret could not be stored or read";
+    case ErrorCode::kSecretStoreCorrupt:
+      return "encrypted secrets file is damaged";
+    case ErrorCode::kUiUnavailable:
+      return "window could not be shown";
   }
   return "unknown error";
 }

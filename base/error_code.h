@@ -37,11 +37,11 @@ enum class ErrorCode : uint16_t {
   kPeerError = 216,                // The peer reported an error and closed.
 
   // Proxies (issue 5): 230-239. Messages name the proxy (host:port, never credentials).
-  kProxyUnreachable = 230,     // The proxy did not accept a TCP connection.
-  kProxyAuthFailed = 231,      // 407 (or SOCKS5 login refused): names the user and proxy.
-  kProxyTunnelRefused = 232,   // The proxy refused CONNECT; the message has the HTTP status.
-  kProxyConfigInvalid = 233,   // A proxy setting is malformed; the message names the field.
-  kPacUnavailable = 234,       // PAC/WPAD could not be loaded or run; says what was done instead.
+  kProxyUnreachable = 230,    // The proxy did not accept a TCP connection.
+  kProxyAuthFailed = 231,     // 407 (or SOCKS5 login refused): names the user and proxy.
+  kProxyTunnelRefused = 232,  // The proxy refused CONNECT; the message has the HTTP status.
+  kProxyConfigInvalid = 233,  // A proxy setting is malformed; the message names the field.
+  kPacUnavailable = 234,      // PAC/WPAD could not be loaded or run; says what was done instead.
   kProxyDetectionTimedOut = 235,  // Automatic detection did not answer in time.
 
   // Relay (issue 5): 240-249.
@@ -85,6 +85,12 @@ enum class ErrorCode : uint16_t {
   kPolicyIo = 701,              // A host-policy file could not be read or written.
   kPolicyInvalid = 702,         // access.toml has an invalid entry; names the field and index.
   kThrottleStateCorrupt = 703,  // The throttle state file is unreadable; the throttle fails closed.
+
+  // Desktop app (issue 6): 850-899.
+  kSecretStoreUnavailable = 850,  // No keyring (Secret Service) answered; the message says why.
+  kSecretStoreFailed = 851,       // The keyring or encrypted store refused a read or write.
+  kSecretStoreCorrupt = 852,      // The encrypted secrets file fails authentication or parsing.
+  kUiUnavailable = 853,           // A window (prompt, overlay) could not be shown in time.
 };
 
 // A short English description, for logs and as the UI's fallback text.

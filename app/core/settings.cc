@@ -134,6 +134,8 @@ Expected<Settings> ParseSettings(std::string_view toml_text) {
       return st.error();
     }
   }
+  if (Status st = ParseRemoteServiceToml(toml_text, &settings.remote_service); !st.ok())
+    return st.error();
   if (Status st = ValidateSettings(settings); !st.ok())
     return st.error();
   return settings;
@@ -174,7 +176,9 @@ std::string SerializeSettings(const Settings& s) {
   toml::table log{{"level", s.log.level}};
   toml::table root{{"host", host}, {"log", log}};
   std::ostringstream out;
-  out << "# Lifeline settings. Unknown keys are ignored.\n" << root << "\n";
+  out << "# Lifeline settings. Unknown keys are ignored.\n"
+      << root << "\n\n"
+      << SerializeRemoteServiceToml(s.remote_service);
   return out.str();
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "app/core/remote_service_settings.h"
 #include "base/status.h"
 #include "capture/screen_capturer.h"
 #include "codec/video_codec.h"
@@ -32,6 +33,9 @@ struct LogSettings {
 struct Settings {
   HostSettings host;
   LogSettings log;
+  // [remote_service] and [ui]: the desktop app's Remote Service dialog (its passwords are
+  // not here: see remote_service_settings.h).
+  RemoteServiceSettings remote_service;
 };
 
 // Parses TOML text. Missing keys keep their defaults.
