@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <optional>
 #include <thread>
 
 #include "app/cli/terminal_ui.h"
@@ -18,6 +19,7 @@
 #include "base/log.h"
 #include "base/wall_clock.h"
 #include "net/auth/one_time_password.h"
+#include "net/relay/relay_client.h"
 #include "net/tcp.h"
 #include "net/tls/device_identity.h"
 #include "net/tls/tls_transport.h"
@@ -65,7 +67,7 @@ int RunHostCommand(const HostCommandOptions& options,
     PrintError("invalid option", st.error());
     return 2;
   }
-  {
+  if (options.relay.address.empty()) {
     if (auto address = ParseListenAddress(settings.host.listen); !address.ok()) {
       PrintError("--listen", address.error());
       return 2;
@@ -100,6 +102,15 @@ int RunHostCommand(const HostCommandOptions& options,
   host_options.max_fps = settings.host.max_fps;
   host_options.max_frames_in_flight = settings.host.max_frames_in_flight;
 
+  if (!options.relay.address.empty()) {
+    auto relay = ResolveRelayCliOptions(options.relay);
+    if (!relay.ok()) {
+      std::fprintf(stderr, "lifeline: %s\n", relay.error().message.c_str());
+      return 2;
+    }
+    service_options.use_relay = true;
+    service_options.relay = std::move(relay).value();
+  }
   HostService service(service_options, &state);
   int exit_code = 0;
   ErrorCode last_session_error = ErrorCode::kOk;
@@ -145,10 +156,35 @@ int RunHostCommand(const HostCommandOptions& options,
 int RunViewCommand(const ViewCommandOptions& options,
                    const AppPaths& paths,
                    const std::atomic<bool>& stop) {
-  auto address = ParseHostPort(options.address);
-  if (!address.ok()) {
-    PrintError("address", address.error());
-    return 2;
+  const bool via_relay = !options.relay.address.empty();
+  std::string target;  // What the user asked for, for messages.
+  std::optional<HostRelayOptions> relay;
+  std::string relay_id;
+  std::optional<HostPort> address;
+  if (via_relay) {
+    auto resolved = ResolveRelayCliOptions(options.relay);
+    if (!resolved.ok()) {
+      std::fprintf(stderr, "lifeline: %s\n", resolved.error().message.c_str());
+      return 2;
+    }
+    relay = std::move(resolved).value();
+    for (char c : options.address)
+      if (c != ' ')
+        relay_id.push_back(c);
+    if (!IsRelayId(relay_id)) {
+      std::fprintf(stderr, "lifeline: with --relay, give the host's 9-digit ID, not \"%s\"\n",
+                   options.address.c_str());
+      return 2;
+    }
+    target = "ID " + FormatDeviceId(relay_id);
+  } else {
+    auto parsed = ParseHostPort(options.address);
+    if (!parsed.ok()) {
+      PrintError("address", parsed.error());
+      return 2;
+    }
+    address = *parsed;
+    target = address->ToString();
   }
   auto identity = DeviceIdentity::LoadOrCreate(paths.config_dir);
   if (!identity.ok()) {
@@ -165,7 +201,7 @@ int RunViewCommand(const ViewCommandOptions& options,
     }
     password = std::move(line).value();
   } else {
-    password = ReadSecretLine("Password for " + address->ToString() + ": ");
+    password = ReadSecretLine("Password for " + target + ": ");
   }
   if (password.empty()) {
     std::fprintf(stderr, "lifeline: no password given\n");
@@ -175,21 +211,52 @@ int RunViewCommand(const ViewCommandOptions& options,
     PrintError("password", normalized.error());  // A typo: say so before connecting.
     return 2;
   }
-  auto transport = ConnectTcp(*address, 10'000, &stop);
-  if (!transport.ok()) {
-    PrintError("cannot connect to " + address->ToString(), transport.error());
+  std::unique_ptr<Transport> transport;
+  std::string bound_fingerprint;  // Relay: the key the relay bound to the ID.
+  if (via_relay) {
+    RelayEndpoint endpoint;
+    // Both were checked by ResolveRelayCliOptions.
+    endpoint.address = ParseHostPort(relay->address).value();
+    if (!relay->fallback_address.empty())
+      endpoint.fallback = ParseHostPort(relay->fallback_address).value();
+    endpoint.pin = relay->pin;
+    endpoint.proxy = relay->proxy;
+    auto pairing = ConnectViaRelay(endpoint, *identity, relay_id, &stop);
+    if (!pairing.ok()) {
+      PrintError("cannot reach " + target + " through relay " + relay->address, pairing.error());
+      return 1;
+    }
+    log::Info("viewer: paired with {} through relay {} ({})", target, pairing->relay_address,
+              pairing->route);
+    bound_fingerprint = pairing->binding.fingerprint;
+    transport = std::move(pairing->stream);
+  } else {
+    auto direct = ConnectTcp(*address, 10'000, &stop);
+    if (!direct.ok()) {
+      PrintError("cannot connect to " + target, direct.error());
+      return 1;
+    }
+    transport = std::move(direct).value();
+  }
+  auto tls = TlsHandshake(std::move(transport), TlsRole::kClient, *identity, kTlsHandshakeTimeoutMs,
+                          &stop);
+  if (!tls.ok()) {
+    PrintError("cannot set up an encrypted connection to " + target, tls.error());
     return 1;
   }
-  auto tls = TlsHandshake(std::move(transport).value(), TlsRole::kClient, *identity,
-                          kTlsHandshakeTimeoutMs, &stop);
-  if (!tls.ok()) {
-    PrintError("cannot set up an encrypted connection to " + address->ToString(), tls.error());
+  if (via_relay && (*tls)->peer_fingerprint() != bound_fingerprint) {
+    // The relay said this ID belongs to one key, and someone else answered.
+    PrintError("refusing " + target,
+               Error{ErrorCode::kRelayBindingInvalid,
+                     "the host's key " + ShortFingerprint((*tls)->peer_fingerprint()) +
+                         " is not the key the relay bound to this ID (" +
+                         ShortFingerprint(bound_fingerprint) + ")"});
     return 1;
   }
   SecureChannelInfo channel_info;
   channel_info.channel_binding = (*tls)->channel_binding();
   channel_info.peer_fingerprint = (*tls)->peer_fingerprint();
-  channel_info.peer_address = address->ToString();
+  channel_info.peer_address = target;
 
   ViewerOptions viewer_options;
   viewer_options.stats_path = options.stats_path;
@@ -221,7 +288,7 @@ int RunViewCommand(const ViewCommandOptions& options,
   } else {
     SdlViewerOptions sdl_options;
     sdl_options.fullscreen = options.fullscreen;
-    sdl_options.title = "Lifeline - " + address->ToString();
+    sdl_options.title = "Lifeline - " + target;
     sdl_options.duration_s = options.duration_s;
     Status st = RunSdlViewer(&session, sdl_options, stop);
     if (!st.ok()) {

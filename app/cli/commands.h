@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "app/cli/relay_options.h"
 #include "app/core/paths.h"
 #include "app/core/settings.h"
 
@@ -22,10 +23,12 @@ struct HostCommandOptions {
   std::optional<int> bitrate_kbps;
   bool once = false;             // Exit after the first session.
   bool require_consent = false;  // Ask the local user before each session.
+  RelayCliOptions relay;         // --relay...: register with a relay instead of listening.
 };
 
 struct ViewCommandOptions {
-  std::string address;  // HOST:PORT
+  std::string address;  // HOST:PORT, or with --relay the host's ID ("123 456 789").
+  RelayCliOptions relay;
   bool fullscreen = false;
   bool headless = false;
   std::string stats_path;

@@ -64,10 +64,13 @@ int main(int argc, char** argv) {
   host_cmd->add_flag("--once", host.once, "Exit after the first viewer leaves");
   host_cmd->add_flag("--consent", host.require_consent,
                      "Ask on this terminal before each viewer may see the screen");
+  AddRelayCliOptions(host_cmd, &host.relay);
 
   ViewCommandOptions view;
   auto* view_cmd = app.add_subcommand("view", "Watch a host's screen");
-  view_cmd->add_option("address", view.address, "HOST:PORT of the host")->required();
+  view_cmd->add_option("address", view.address, "HOST:PORT of the host, or its ID with --relay")
+      ->required();
+  AddRelayCliOptions(view_cmd, &view.relay);
   view_cmd->add_flag("--fullscreen", view.fullscreen, "Start fullscreen (F11 toggles)");
   view_cmd->add_flag("--headless", view.headless, "Draw nothing (tests, diagnostics)");
   view_cmd->add_option("--stats", view.stats_path, "Write per-second stats as JSON lines");
