@@ -196,6 +196,8 @@ Expected<RelayMessage> ParseRelayBody(std::span<const uint8_t> body) {
 
 RelayMessageReader::Result RelayMessageReader::Fail(std::string message) {
   failed_ = true;
+  header_filled_ = 0;
+  body_.clear();
   error_ = ProtocolError(std::move(message));
   return Result::kError;
 }
