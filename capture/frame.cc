@@ -9,8 +9,18 @@ Frame::Frame(Size size)
       stride_(size.width * kBytesPerPixel),
       data_(new uint8_t[static_cast<size_t>(stride_) * static_cast<size_t>(size.height)]()) {}
 
+Frame::Frame(Size size, UninitializedTag)
+    : size_(size),
+      stride_(size.width * kBytesPerPixel),
+      data_(new uint8_t[static_cast<size_t>(stride_) * static_cast<size_t>(size.height)]) {}
+
+// static
+std::unique_ptr<Frame> Frame::CreateUninitialized(Size size) {
+  return std::unique_ptr<Frame>(new Frame(size, UninitializedTag{}));
+}
+
 std::unique_ptr<Frame> Frame::Clone() const {
-  auto copy = std::make_unique<Frame>(size_);
+  auto copy = CreateUninitialized(size_);
   std::memcpy(copy->data(), data(), static_cast<size_t>(stride_) * size_.height);
   copy->updated_region_ = updated_region_;
   copy->capture_time_us_ = capture_time_us_;

@@ -20,6 +20,8 @@ class Frame {
 
   // Allocates a zero-filled BGRA buffer of `size` with a tightly packed stride.
   explicit Frame(Size size);
+  // Leaves the pixels uninitialised, for a buffer that is overwritten at once.
+  static std::unique_ptr<Frame> CreateUninitialized(Size size);
   Frame(const Frame&) = delete;
   Frame& operator=(const Frame&) = delete;
   Frame(Frame&&) = default;
@@ -53,6 +55,9 @@ class Frame {
   std::unique_ptr<Frame> Clone() const;
 
  private:
+  struct UninitializedTag {};
+  Frame(Size size, UninitializedTag);
+
   Size size_;
   int stride_ = 0;
   std::unique_ptr<uint8_t[]> data_;

@@ -41,6 +41,20 @@ class ScreenCapturer {
   // whole area in its updated region.
   virtual CaptureResult CaptureFrame(std::unique_ptr<Frame>* frame) = 0;
 
+  // Blocks for up to `timeout_ms` until the screen may have changed, and returns true when
+  // a CaptureFrame now would find changes (or a first frame, a size change, a lost
+  // connection to report). Event-driven backends (X11 with the DAMAGE extension) sleep in
+  // poll() on their connection, so an idle screen costs no capture, conversion or
+  // encoding. Backends without change events return true at once and the caller paces
+  // CaptureFrame at its frame rate (the default below).
+  virtual bool WaitForChange(int timeout_ms) {
+    (void)timeout_ms;
+    return true;
+  }
+
+  // True when WaitForChange really waits for changes (the caller then need not poll).
+  virtual bool event_driven() const { return false; }
+
   // Current size of what is captured.
   virtual Size screen_size() const = 0;
 

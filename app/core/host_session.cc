@@ -272,7 +272,14 @@ void HostSession::CaptureLoop() {
   const auto period = std::chrono::microseconds(1'000'000 / std::max(1, options_.max_fps));
   auto next_tick = std::chrono::steady_clock::now();
   int temporary_errors = 0;
+  // An event-driven capturer (X11 DAMAGE) sleeps here until the screen changes: an idle
+  // screen costs no capture, conversion or encoding. The timeout only bounds how long a
+  // stop request waits. Others capture every tick.
+  constexpr int kWaitForChangeMs = 100;
+  const bool event_driven = (*capturer)->event_driven();
   while (!threads_stop_.load()) {
+    if (event_driven && !(*capturer)->WaitForChange(kWaitForChangeMs))
+      continue;
     std::unique_ptr<Frame> frame;
     switch ((*capturer)->CaptureFrame(&frame)) {
       case CaptureResult::kSuccess: {
@@ -326,21 +333,37 @@ void HostSession::EncodeLoop(VideoCodec codec) {
   uint64_t next_frame_id = 1;
   int64_t last_change_us = 0;
   bool refresh_armed = false;
+  // The last frame encoded: an event-driven capturer sends nothing while the screen is
+  // still, so refreshes and keyframe requests re-encode these pixels.
+  std::unique_ptr<Frame> last_frame;
+  constexpr auto kIdleWakeup = std::chrono::milliseconds(50);
   while (WaitForWindow()) {
-    auto frame = slot_.WaitAndTake(std::chrono::milliseconds(100));
-    if (!frame || !*frame)
-      continue;
+    auto taken = slot_.WaitAndTake(kIdleWakeup);
+    std::unique_ptr<Frame> frame;
+    if (taken && *taken) {
+      frame = std::move(*taken);
+    } else {
+      const bool refresh_due =
+          refresh_armed && MonotonicNowUs() - last_change_us >= kRefreshAfterStillUs;
+      if (!last_frame || (!refresh_due && !keyframe_requested_.load()))
+        continue;
+      frame = std::move(last_frame);
+      frame->mutable_updated_region()->Clear();  // The same pixels again, shown now.
+      frame->set_capture_time_us(MonotonicNowUs());
+    }
     const bool force_keyframe = keyframe_requested_.exchange(false);
-    const bool changed = !(*frame)->updated_region().empty();
+    const bool changed = !frame->updated_region().empty();
     if (changed) {
-      last_change_us = (*frame)->capture_time_us();
+      last_change_us = frame->capture_time_us();
       refresh_armed = true;
     }
     const bool refresh = !changed && !force_keyframe && refresh_armed &&
-                         (*frame)->capture_time_us() - last_change_us >= kRefreshAfterStillUs;
+                         MonotonicNowUs() - last_change_us >= kRefreshAfterStillUs;
     EncodedFrame encoded;
-    const EncodeResult result = refresh ? (*encoder)->EncodeRefresh(**frame, &encoded)
-                                        : (*encoder)->Encode(**frame, force_keyframe, &encoded);
+    const EncodeResult result = refresh ? (*encoder)->EncodeRefresh(*frame, &encoded)
+                                        : (*encoder)->Encode(*frame, force_keyframe, &encoded);
+    const int64_t frame_capture_time_us = frame->capture_time_us();
+    last_frame = std::move(frame);
     if (refresh && result == EncodeResult::kOk) {
       refresh_armed = false;
       std::lock_guard lock(mutex_);
@@ -359,7 +382,7 @@ void HostSession::EncodeLoop(VideoCodec codec) {
         break;
     }
     encoded.frame_id = next_frame_id++;
-    encoded.capture_time_us = (*frame)->capture_time_us();
+    encoded.capture_time_us = frame_capture_time_us;
 
     wire::VideoFrameInfo info;
     info.set_codec(static_cast<uint32_t>(encoded.codec));

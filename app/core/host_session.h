@@ -28,7 +28,10 @@
 //
 // STILL SCREENS
 //   Nothing is encoded while nothing changes, except one refresh frame 300 ms after the
-//   last change (see the REFRESH RULE in host_session.cc).
+//   last change (see the REFRESH RULE in host_session.cc). With an event-driven capturer
+//   (X11 DAMAGE) nothing is even captured: the capture thread sleeps in the capturer's
+//   WaitForChange(), and the encode thread re-encodes its last frame for the refresh or a
+//   keyframe request.
 #pragma once
 
 #include <atomic>

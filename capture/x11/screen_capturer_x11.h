@@ -6,9 +6,13 @@
 // byte order; the fourth byte is set to 255. Other formats are refused at creation.
 //
 // Updated region: the first frame and the first after a screen size change carry the
-// whole screen. Later frames are compared with the previous one in tiles of
-// kX11DiffTilePx x kX11DiffTilePx pixels and carry the changed tiles (possibly none), or
-// the whole screen with X11DamageMode::kWholeScreen.
+// whole screen. With X11DamageMode::kXDamage (the default where the server has DAMAGE and
+// XFIXES) the server tells us what was drawn: WaitForChange() sleeps in poll() on the X
+// connection until a DamageNotify arrives, CaptureFrame() reads only the rows the damage
+// spans, and inside the damaged rectangles compares tiles of kX11DiffTilePx pixels with
+// the last picture (X servers report bounding boxes, and redraws of identical pixels),
+// so the frame carries exactly the changed tiles. With kCompareTiles every capture reads
+// the whole screen and compares all tiles; kWholeScreen reports the whole screen.
 //
 // Size changes: the root window geometry is queried before every capture (one round trip,
 // about 5 us locally, against about 0.8 ms for XShmGetImage at 1080p) and again when a
@@ -51,6 +55,10 @@ enum class X11ImageTransfer {
 
 // How the updated region is computed.
 enum class X11DamageMode {
+  // DAMAGE events drive capture (event_driven() is true); tiles are compared inside the
+  // damaged area only. Falls back to kCompareTiles, with a warning in the log, when the
+  // server lacks DAMAGE or XFIXES.
+  kXDamage,
   kCompareTiles,  // Changed tiles only (costs one compare and one copy per frame).
   kWholeScreen,   // Always the whole screen.
 };
@@ -58,7 +66,7 @@ enum class X11DamageMode {
 struct X11CaptureOptions {
   std::string display;  // Empty: $DISPLAY.
   X11ImageTransfer transfer = X11ImageTransfer::kSharedMemory;
-  X11DamageMode damage_mode = X11DamageMode::kCompareTiles;
+  X11DamageMode damage_mode = X11DamageMode::kXDamage;
 };
 
 // Opens the display and prepares capture. name() of the result is "x11-shm" or

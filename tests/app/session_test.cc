@@ -261,6 +261,64 @@ TEST_CASE("A still screen gets one sharpening refresh, then nothing", "[app][ses
   CHECK(host.session().stats().frames_encoded == 2);
 }
 
+// Like StillCapturer, but event-driven: it reports one change (the first frame) and then
+// sleeps in WaitForChange, as the X11 DAMAGE capturer does on an idle screen.
+class EventDrivenStillCapturer : public StillCapturer {
+ public:
+  explicit EventDrivenStillCapturer(std::atomic<int>* captures) : captures_(captures) {}
+  bool WaitForChange(int timeout_ms) override {
+    if (!reported_) {
+      reported_ = true;
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+    return false;
+  }
+  bool event_driven() const override { return true; }
+  CaptureResult CaptureFrame(std::unique_ptr<Frame>* frame) override {
+    ++*captures_;
+    return StillCapturer::CaptureFrame(frame);
+  }
+
+ private:
+  std::atomic<int>* captures_;
+  bool reported_ = false;
+};
+
+TEST_CASE("An idle event-driven screen is captured once; refresh and keyframe reuse it",
+          "[app][session]") {
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
+  std::atomic<int> captures{0};
+  CapturerFactory factory =
+      [&captures](const CaptureOptions&) -> Expected<std::unique_ptr<ScreenCapturer>> {
+    return std::unique_ptr<ScreenCapturer>(std::make_unique<EventDrivenStillCapturer>(&captures));
+  };
+  HostRunner host(SyntheticHost(), fixture, std::move(host_end), factory);
+  RawViewer viewer(std::move(viewer_end), fixture.viewer_id());
+  REQUIRE(viewer.WaitForFrames(1, 10s) == 1);
+  CHECK(viewer.frame(0).info.keyframe());
+  viewer.Ack(viewer.frame(0).frame_id);
+  // The sharpening refresh comes without any new capture.
+  REQUIRE(viewer.WaitForFrames(2, 10s) == 2);
+  CHECK_FALSE(viewer.frame(1).info.keyframe());
+  viewer.Ack(viewer.frame(1).frame_id);
+  std::this_thread::sleep_for(500ms);
+  CHECK(viewer.frame_count() == 2);
+  // A keyframe request is answered from the last picture.
+  wire::Envelope request;
+  request.mutable_keyframe_request()->set_last_good_frame_id(viewer.frame(1).frame_id);
+  viewer.channel().Send(request, SendPriority::kControl);
+  REQUIRE(viewer.WaitForFrames(3, 10s) == 3);
+  CHECK(viewer.frame(2).info.keyframe());
+  viewer.Ack(viewer.frame(2).frame_id);
+  host.Stop();
+  CHECK(host.Join().ok());
+  CHECK(captures.load() == 1);
+  CHECK(host.session().stats().frames_captured == 1);
+  CHECK(host.session().stats().refreshes == 1);
+}
+
 TEST_CASE("Protocol version mismatch is a clear error on both sides", "[app][session]") {
   HostSecurityFixture fixture;
   auto [host_end, viewer_end] = fixture.Connect();
