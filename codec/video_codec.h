@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string_view>
 #include <vector>
 
@@ -24,6 +26,18 @@ inline constexpr int kMaxVideoDimension = 8192;
 
 std::string_view ToString(VideoCodec codec);
 Expected<VideoCodec> ParseVideoCodec(std::string_view text);  // "vp8", "vp9", "h264".
+
+// Every codec this build encodes and decodes, in the host's default order of preference.
+inline constexpr VideoCodec kSupportedVideoCodecs[] = {VideoCodec::kVp8, VideoCodec::kVp9,
+                                                       VideoCodec::kH264};
+
+// Picks the codec for a session. `peer_codecs` are the numbers the viewer's Hello lists.
+// With `forced` (the user's --codec), that codec or kCodecUnsupported naming it; otherwise
+// `preferred` when the viewer has it, else the first of kSupportedVideoCodecs the viewer
+// has, else kCodecUnsupported.
+Expected<VideoCodec> NegotiateVideoCodec(std::span<const uint32_t> peer_codecs,
+                                         VideoCodec preferred,
+                                         std::optional<VideoCodec> forced);
 
 // One compressed frame. Owned by value; moved from encoder to network to decoder.
 struct EncodedFrame {

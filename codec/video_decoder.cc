@@ -4,7 +4,9 @@
 #include <string>
 
 #include <libyuv/convert_argb.h>
+#include <libyuv/planar_functions.h>
 
+#include "codec/video_decoder_h264.h"
 #include "codec/video_decoder_vpx.h"
 
 namespace lifeline {
@@ -36,6 +38,25 @@ void ConvertI420ToRgba(const I420Image& image, std::vector<uint8_t>* rgba) {
                      size.height);
 }
 
+DecodeResult FitDecodedToAnnouncedSize(Size announced, I420Image* image) {
+  if (image->size == announced)
+    return DecodeResult::kOk;
+  // H.264 4:2:0 codes odd sides one larger: crop that padding.
+  const bool padded = (announced.width & 1 || announced.height & 1) &&
+                      image->size.width == ((announced.width + 1) & ~1) &&
+                      image->size.height == ((announced.height + 1) & ~1);
+  if (!padded || announced.empty())
+    return DecodeResult::kNeedKeyframe;
+  I420Image cropped;
+  cropped.Allocate(announced);
+  libyuv::I420Copy(image->y.data(), image->stride_y(), image->u.data(), image->stride_uv(),
+                   image->v.data(), image->stride_uv(), cropped.y.data(), cropped.stride_y(),
+                   cropped.u.data(), cropped.stride_uv(), cropped.v.data(), cropped.stride_uv(),
+                   announced.width, announced.height);
+  *image = std::move(cropped);
+  return DecodeResult::kOk;
+}
+
 Expected<std::unique_ptr<VideoDecoder>> CreateVideoDecoder(VideoCodec codec) {
   switch (codec) {
     case VideoCodec::kVp8:
@@ -45,9 +66,12 @@ Expected<std::unique_ptr<VideoDecoder>> CreateVideoDecoder(VideoCodec codec) {
         return decoder.error();
       return std::unique_ptr<VideoDecoder>(std::move(decoder).value());
     }
-    case VideoCodec::kH264:
-      return Error{ErrorCode::kCodecUnsupported,
-                   "H.264 decoding is not available in this build; use vp8 or vp9"};
+    case VideoCodec::kH264: {
+      auto decoder = H264VideoDecoder::Create();
+      if (!decoder.ok())
+        return decoder.error();
+      return std::unique_ptr<VideoDecoder>(std::move(decoder).value());
+    }
   }
   return Error{ErrorCode::kCodecUnsupported,
                "unknown video codec number " + std::to_string(static_cast<int>(codec))};

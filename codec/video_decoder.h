@@ -48,6 +48,12 @@ class VideoDecoder {
   virtual VideoCodec codec() const = 0;
 };
 
+// Checks a decoded picture against the size the host announced for the frame (security
+// requirement 22: a picture of another size is refused). kOk when they are equal, or when
+// an H.264 picture of an odd announced size was coded one larger (the padding is
+// cropped); kNeedKeyframe otherwise.
+DecodeResult FitDecodedToAnnouncedSize(Size announced, I420Image* image);
+
 // Errors: kCodecUnsupported, kDecoderInitFailed.
 Expected<std::unique_ptr<VideoDecoder>> CreateVideoDecoder(VideoCodec codec);
 

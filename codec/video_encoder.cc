@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "codec/video_encoder_h264.h"
 #include "codec/video_encoder_vpx.h"
 
 namespace lifeline {
@@ -15,9 +16,12 @@ Expected<std::unique_ptr<VideoEncoder>> CreateVideoEncoder(const EncoderConfig& 
         return encoder.error();
       return std::unique_ptr<VideoEncoder>(std::move(encoder).value());
     }
-    case VideoCodec::kH264:
-      return Error{ErrorCode::kCodecUnsupported,
-                   "H.264 encoding is not available in this build; use vp8 or vp9"};
+    case VideoCodec::kH264: {
+      auto encoder = H264VideoEncoder::Create(config);
+      if (!encoder.ok())
+        return encoder.error();
+      return std::unique_ptr<VideoEncoder>(std::move(encoder).value());
+    }
   }
   return Error{ErrorCode::kCodecUnsupported,
                "unknown video codec number " + std::to_string(static_cast<int>(config.codec))};

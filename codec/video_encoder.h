@@ -4,7 +4,9 @@
 // thread, owned by HostSession). It never calls back.
 #pragma once
 
+#include <cstdint>
 #include <memory>
+#include <string_view>
 
 #include "base/status.h"
 #include "capture/frame.h"
@@ -12,11 +14,25 @@
 
 namespace lifeline {
 
+// Whether a GPU encoder may be used (H.264 only; software always remains the fallback).
+enum class HardwareEncoding {
+  kAuto,  // Use one when present and it opens; otherwise software.
+  kOff,   // Software only (tests, benchmarks, comparisons).
+};
+
 struct EncoderConfig {
   VideoCodec codec = VideoCodec::kVp8;
   int target_bitrate_kbps = 4000;
   int max_fps = 30;
   int threads = 0;  // 0: sized to the machine.
+  HardwareEncoding hardware = HardwareEncoding::kAuto;
+};
+
+// What the last Encode call spent its time on (zero for the parts it did not run).
+struct EncodeTimings {
+  int64_t convert_us = 0;        // BGRA to I420 of the updated area.
+  int64_t encode_us = 0;         // The codec library's encode and packet collection.
+  int64_t converted_pixels = 0;  // Pixels converted (the updated area, rounded to even).
 };
 
 enum class EncodeResult {
@@ -46,6 +62,13 @@ class VideoEncoder {
   virtual void SetTargetBitrate(int bitrate_kbps) = 0;
 
   virtual VideoCodec codec() const = 0;
+
+  // Timings of the last Encode / EncodeRefresh call (benchmark and stats).
+  virtual const EncodeTimings& last_timings() const = 0;
+
+  // The library doing the work, for logs and the stats panel: "libvpx", "libx264",
+  // "h264_nvenc".
+  virtual std::string_view implementation() const = 0;
 };
 
 // Creates an encoder; frames define the size. Errors: kCodecUnsupported,

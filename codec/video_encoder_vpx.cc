@@ -4,11 +4,11 @@
 #include <string>
 #include <thread>
 
-#include <libyuv/convert.h>
 #include <vpx/vp8cx.h>
 
 #include "base/log.h"
 #include "base/time.h"
+#include "codec/encoder_common.h"
 
 namespace lifeline {
 namespace {
@@ -17,7 +17,6 @@ namespace {
 constexpr int64_t kSingleThreadMaxPixels = 640 * 480;
 constexpr int64_t kTwoThreadsMaxPixels = 1280 * 720;
 constexpr int kMaxAutoThreads = 4;
-constexpr int kMaxThreads = 16;
 
 // Quantizer range (0..63 scale of the libvpx API). The low minimum lets a mostly static
 // screen converge to near-lossless text; the maximum bounds how bad motion may look.
@@ -95,20 +94,8 @@ Expected<std::unique_ptr<VpxVideoEncoder>> VpxVideoEncoder::Create(const Encoder
     return Error{ErrorCode::kCodecUnsupported,
                  "the libvpx encoder cannot encode " + std::string(ToString(config.codec))};
   }
-  if (config.target_bitrate_kbps <= 0) {
-    return Error{ErrorCode::kEncoderInitFailed, "video bitrate must be positive, got " +
-                                                    std::to_string(config.target_bitrate_kbps) +
-                                                    " kbit/s"};
-  }
-  if (config.max_fps <= 0 || config.max_fps > 1000) {
-    return Error{ErrorCode::kEncoderInitFailed,
-                 "video frame rate must be 1..1000, got " + std::to_string(config.max_fps)};
-  }
-  if (config.threads < 0 || config.threads > kMaxThreads) {
-    return Error{ErrorCode::kEncoderInitFailed, "encoder threads must be 0.." +
-                                                    std::to_string(kMaxThreads) + ", got " +
-                                                    std::to_string(config.threads)};
-  }
+  if (Status status = internal::ValidateEncoderConfig(config); !status.ok())
+    return status.error();
   std::unique_ptr<VpxVideoEncoder> encoder(new VpxVideoEncoder(config, tuning));
   // Fail here, where the caller can report it, rather than on the first frame.
   if (Status status = encoder->Initialize(kProbeSize); !status.ok())
@@ -240,33 +227,19 @@ Status VpxVideoEncoder::Initialize(Size size) {
 }
 
 void VpxVideoEncoder::ConvertRect(const Frame& frame, const Rect& rect) {
-  const int x0 = rect.x & ~1;
-  const int y0 = rect.y & ~1;
-  const int x1 = std::min(frame.width(), (rect.right() + 1) & ~1);
-  const int y1 = std::min(frame.height(), (rect.bottom() + 1) & ~1);
-  if (x1 <= x0 || y1 <= y0)
-    return;
   vpx_image_t* img = image_.get();
-  const int stride_y = img->stride[VPX_PLANE_Y];
-  const int stride_u = img->stride[VPX_PLANE_U];
-  const int stride_v = img->stride[VPX_PLANE_V];
-  libyuv::ARGBToI420(
-      frame.PixelAt(x0, y0), frame.stride(), img->planes[VPX_PLANE_Y] + y0 * stride_y + x0,
-      stride_y, img->planes[VPX_PLANE_U] + (y0 / 2) * stride_u + x0 / 2, stride_u,
-      img->planes[VPX_PLANE_V] + (y0 / 2) * stride_v + x0 / 2, stride_v, x1 - x0, y1 - y0);
-  last_timings_.converted_pixels += int64_t{x1 - x0} * (y1 - y0);
+  const internal::I420Planes planes{img->planes[VPX_PLANE_Y], img->stride[VPX_PLANE_Y],
+                                    img->planes[VPX_PLANE_U], img->stride[VPX_PLANE_U],
+                                    img->planes[VPX_PLANE_V], img->stride[VPX_PLANE_V]};
+  last_timings_.converted_pixels += internal::ConvertRectToI420(frame, rect, planes);
 }
 
 EncodeResult VpxVideoEncoder::Encode(const Frame& frame, bool force_keyframe, EncodedFrame* out) {
   const int64_t start_us = MonotonicNowUs();
   last_timings_ = VpxEncodeTimings{};
   const Size size = frame.size();
-  if (size.empty() || size.width > kMaxVideoDimension || size.height > kMaxVideoDimension ||
-      !frame.data()) {
-    log::Error("encoder: cannot encode a {}x{} frame (limit {}x{})", size.width, size.height,
-               kMaxVideoDimension, kMaxVideoDimension);
+  if (!internal::CheckEncodableFrame(frame))
     return EncodeResult::kError;
-  }
 
   bool keyframe = force_keyframe || pending_keyframe_;
   if (!codec_ || size != size_) {

@@ -19,12 +19,7 @@
 
 namespace lifeline {
 
-// What the last Encode call spent its time on (zero for the parts it did not run).
-struct VpxEncodeTimings {
-  int64_t convert_us = 0;        // BGRA to I420 of the updated area.
-  int64_t encode_us = 0;         // vpx_codec_encode and packet collection.
-  int64_t converted_pixels = 0;  // Pixels converted (the updated area, rounded to even).
-};
+using VpxEncodeTimings = EncodeTimings;
 
 // Overrides of the built-in libvpx settings, for the benchmark's speed sweeps.
 struct VpxEncoderTuning {
@@ -52,7 +47,8 @@ class VpxVideoEncoder final : public VideoEncoder {
   void SetTargetBitrate(int bitrate_kbps) override;
   VideoCodec codec() const override { return config_.codec; }
 
-  const VpxEncodeTimings& last_timings() const { return last_timings_; }
+  const EncodeTimings& last_timings() const override { return last_timings_; }
+  std::string_view implementation() const override { return "libvpx"; }
   // Threads libvpx uses at the current size (0 before the first frame).
   int threads() const { return static_cast<int>(vpx_config_.g_threads); }
   // Quantizer (0..63) of the last encoded frame, -1 if unknown. For diagnostics.

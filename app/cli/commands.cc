@@ -98,6 +98,8 @@ int RunHostCommand(const HostCommandOptions& options,
   host_options.capture.source = settings.host.source;
   host_options.capture.x11_display = settings.host.display;
   host_options.preferred_codec = settings.host.codec;
+  if (options.codec)
+    host_options.forced_codec = settings.host.codec;
   host_options.bitrate_kbps = settings.host.bitrate_kbps;
   host_options.max_fps = settings.host.max_fps;
   host_options.max_frames_in_flight = settings.host.max_frames_in_flight;

@@ -58,7 +58,8 @@ int main(int argc, char** argv) {
   host_cmd->add_option("--listen", host.listen, "Address to listen on (default 127.0.0.1:7070)");
   host_cmd->add_option("--source", host.source, "Capture source: x11 or synthetic");
   host_cmd->add_option("--display", host.display, "X display to capture, e.g. :0");
-  host_cmd->add_option("--codec", host.codec, "Preferred codec: vp8 or vp9");
+  host_cmd->add_option("--codec", host.codec,
+                       "Video codec: vp8, vp9 or h264 (forced: no session if the viewer lacks it)");
   host_cmd->add_option("--fps", host.max_fps, "Maximum frames per second (1-120)");
   host_cmd->add_option("--bitrate", host.bitrate_kbps, "Target bitrate in kbit/s");
   host_cmd->add_flag("--once", host.once, "Exit after the first viewer leaves");

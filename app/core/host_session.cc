@@ -24,9 +24,6 @@ namespace {
 //   therefore costs one keyframe or change, one refresh, then nothing.
 constexpr int64_t kRefreshAfterStillUs = 300'000;
 
-// Codecs this host can encode, in preference order.
-constexpr VideoCodec kEncodableCodecs[] = {VideoCodec::kVp8, VideoCodec::kVp9};
-
 }  // namespace
 
 HostSession::HostSession(HostOptions options,
@@ -43,7 +40,7 @@ HostSession::HostSession(HostOptions options,
   channel_options.hello.set_role(wire::ROLE_HOST);
   channel_options.hello.set_app_version(kVersionString);
   channel_options.hello.set_device_id(security_->credentials->host_id());
-  for (VideoCodec codec : kEncodableCodecs) {
+  for (VideoCodec codec : kSupportedVideoCodecs) {
     channel_options.hello.add_video_codecs(static_cast<uint32_t>(codec));
   }
   channel_options.handshake_timeout_ms = options_.handshake_timeout_ms;
@@ -83,23 +80,15 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   {
     std::lock_guard lock(mutex_);
     if (streaming_ && !ended_) {
-      auto viewer_can = [&](VideoCodec c) {
-        for (uint32_t v : peer_hello_.video_codecs()) {
-          if (v == static_cast<uint32_t>(c))
-            return true;
-        }
-        return false;
-      };
-      if (!viewer_can(codec)) {
-        auto it =
-            std::find_if(std::begin(kEncodableCodecs), std::end(kEncodableCodecs), viewer_can);
-        if (it == std::end(kEncodableCodecs)) {
-          ended_ = true;
-          end_reason_ = Error{ErrorCode::kCodecUnsupported,
-                              "the viewer supports none of the codecs this host can encode"};
-        } else {
-          codec = *it;
-        }
+      const std::vector<uint32_t> peer_codecs(peer_hello_.video_codecs().begin(),
+                                              peer_hello_.video_codecs().end());
+      auto negotiated =
+          NegotiateVideoCodec(peer_codecs, options_.preferred_codec, options_.forced_codec);
+      if (negotiated.ok()) {
+        codec = *negotiated;
+      } else {
+        ended_ = true;
+        end_reason_ = negotiated.error();
       }
     }
   }

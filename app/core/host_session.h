@@ -40,6 +40,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "app/core/audit_log.h"
@@ -56,6 +57,9 @@ namespace lifeline {
 struct HostOptions {
   CaptureOptions capture;
   VideoCodec preferred_codec = VideoCodec::kVp8;
+  // Set by --codec: this codec or no session (otherwise negotiated, see
+  // NegotiateVideoCodec).
+  std::optional<VideoCodec> forced_codec;
   int bitrate_kbps = 4000;
   int max_fps = 30;
   int max_frames_in_flight = 2;

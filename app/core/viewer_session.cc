@@ -11,7 +11,7 @@
 namespace lifeline {
 namespace {
 
-constexpr VideoCodec kDecodableCodecs[] = {VideoCodec::kVp8, VideoCodec::kVp9};
+constexpr auto& kDecodableCodecs = kSupportedVideoCodecs;
 constexpr int64_t kStatsIntervalUs = 1'000'000;
 constexpr int64_t kPingIntervalUs = 500'000;
 
@@ -266,7 +266,17 @@ void ViewerSession::DecodeOne(AssembledFrame frame) {
     decoder_ = std::move(decoder).value();
   }
   auto decoded = std::make_shared<DecodedFrame>();
-  const DecodeResult result = decoder_->Decode(frame.data, &decoded->image);
+  // A picture must have the size the host announced for it (security requirement 22);
+  // announced sizes beyond kMaxVideoDimension are refused before decoding.
+  const Size announced{static_cast<int>(std::min<uint32_t>(frame.info.width(), INT32_MAX)),
+                       static_cast<int>(std::min<uint32_t>(frame.info.height(), INT32_MAX))};
+  DecodeResult result = DecodeResult::kNeedKeyframe;
+  if (!announced.empty() && announced.width <= kMaxVideoDimension &&
+      announced.height <= kMaxVideoDimension) {
+    result = decoder_->Decode(frame.data, &decoded->image);
+    if (result == DecodeResult::kOk)
+      result = FitDecodedToAnnouncedSize(announced, &decoded->image);
+  }
   wire::Envelope ack;
   ack.mutable_frame_ack()->set_frame_id(frame.frame_id);
   switch (result) {

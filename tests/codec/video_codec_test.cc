@@ -36,23 +36,34 @@ TEST_CASE("unknown codec names are a settings error naming the value", "[codec]"
   }
 }
 
-TEST_CASE("H.264 is reported as unsupported by both factories", "[codec]") {
+TEST_CASE("H.264 is available in software; unknown codecs are refused", "[codec]") {
   EncoderConfig config;
   config.codec = VideoCodec::kH264;
+  config.hardware = HardwareEncoding::kOff;
   auto encoder = CreateVideoEncoder(config);
-  REQUIRE_FALSE(encoder.ok());
-  CHECK(encoder.error().code == ErrorCode::kCodecUnsupported);
-  CHECK(encoder.error().message.find("H.264") != std::string::npos);
+  REQUIRE(encoder.ok());
+  CHECK((*encoder)->codec() == VideoCodec::kH264);
+  CHECK((*encoder)->implementation() == "libx264");
+  // With hardware allowed, a machine without a GPU encoder still gets one that works.
+  config.hardware = HardwareEncoding::kAuto;
+  auto any = CreateVideoEncoder(config);
+  REQUIRE(any.ok());
+  CHECK_FALSE((*any)->implementation().empty());
   auto decoder = CreateVideoDecoder(VideoCodec::kH264);
-  REQUIRE_FALSE(decoder.ok());
-  CHECK(decoder.error().code == ErrorCode::kCodecUnsupported);
+  REQUIRE(decoder.ok());
+  CHECK((*decoder)->codec() == VideoCodec::kH264);
   auto unknown = CreateVideoDecoder(static_cast<VideoCodec>(77));
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.error().code == ErrorCode::kCodecUnsupported);
+  config.codec = static_cast<VideoCodec>(77);
+  auto unknown_encoder = CreateVideoEncoder(config);
+  REQUIRE_FALSE(unknown_encoder.ok());
+  CHECK(unknown_encoder.error().code == ErrorCode::kCodecUnsupported);
 }
 
 TEST_CASE("invalid encoder settings fail at creation", "[codec]") {
   EncoderConfig config;
+  config.codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   SECTION("bitrate") {
     config.target_bitrate_kbps = 0;
   }
@@ -68,7 +79,7 @@ TEST_CASE("invalid encoder settings fail at creation", "[codec]") {
 }
 
 TEST_CASE("encoder refuses empty and oversized frames", "[codec]") {
-  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9);
+  const VideoCodec codec = GENERATE(VideoCodec::kVp8, VideoCodec::kVp9, VideoCodec::kH264);
   EncoderConfig config;
   config.codec = codec;
   auto encoder = CreateVideoEncoder(config);
@@ -279,6 +290,31 @@ TEST_CASE("decoders refuse frames larger than the size limit", "[codec]") {
     REQUIRE((*decoder)->Decode(key.data, &decoded) == DecodeResult::kOk);
   }
   CHECK(decoded.size == Size{64, 48});
+}
+
+}  // namespace
+}  // namespace lifeline
+
+namespace lifeline {
+namespace {
+
+TEST_CASE("codec negotiation: preferred, then the first both have; forced or nothing", "[codec]") {
+  const std::vector<uint32_t> vp9_h264 = {2, 3};
+  const std::vector<uint32_t> vp8_only = {1};
+  const std::vector<uint32_t> none = {9};
+  CHECK(NegotiateVideoCodec(vp9_h264, VideoCodec::kH264, std::nullopt).value() ==
+        VideoCodec::kH264);
+  CHECK(NegotiateVideoCodec(vp9_h264, VideoCodec::kVp8, std::nullopt).value() == VideoCodec::kVp9);
+  CHECK(NegotiateVideoCodec(vp8_only, VideoCodec::kH264, std::nullopt).value() == VideoCodec::kVp8);
+  CHECK(NegotiateVideoCodec(vp9_h264, VideoCodec::kVp8, VideoCodec::kH264).value() ==
+        VideoCodec::kH264);
+  auto forced = NegotiateVideoCodec(vp8_only, VideoCodec::kVp8, VideoCodec::kH264);
+  REQUIRE_FALSE(forced.ok());
+  CHECK(forced.error().code == ErrorCode::kCodecUnsupported);
+  CHECK(forced.error().message.find("h264") != std::string::npos);
+  auto nothing = NegotiateVideoCodec(none, VideoCodec::kVp8, std::nullopt);
+  REQUIRE_FALSE(nothing.ok());
+  CHECK(nothing.error().code == ErrorCode::kCodecUnsupported);
 }
 
 }  // namespace

@@ -1,110 +1,20 @@
 // Fuzz target: the VP8 / VP9 decoders (VpxVideoDecoder) on hostile data.
 //
-// Input: byte 0 picks the codec (bit 0: 0 = VP8, 1 = VP9); the rest is a sequence of
-// frames, each a 16-bit little-endian length and that many bytes (a length past the end
-// takes what is left). All frames go to one fresh decoder, so keyframe-then-corrupt-delta
-// sequences are reachable. Every kOk picture is checked for consistent planes and
-// converted to RGBA.
+// Input: byte 0 picks the codec (bit 0: 0 = VP8, 1 = VP9); the rest is framed as
+// decoder_fuzz_common.h describes.
 #include <cstdint>
-#include <cstdlib>
-#include <memory>
 #include <span>
 #include <vector>
 
-#include "capture/frame.h"
-#include "codec/video_decoder.h"
-#include "codec/video_encoder.h"
+#include "tests/fuzz/decoder_fuzz_common.h"
 #include "tests/fuzz/fuzz_seeds.h"
-
-namespace {
-
-constexpr int kMaxFramesPerInput = 16;
-
-void Check(bool condition) {
-  if (!condition)
-    std::abort();
-}
-
-void CheckPicture(const lifeline::I420Image& image) {
-  const lifeline::Size size = image.size;
-  Check(size.width > 0 && size.height > 0);
-  Check(size.width <= lifeline::kMaxVideoDimension && size.height <= lifeline::kMaxVideoDimension);
-  const size_t luma = static_cast<size_t>(size.width) * static_cast<size_t>(size.height);
-  const size_t chroma = static_cast<size_t>(image.stride_uv()) * ((size.height + 1) / 2);
-  Check(image.y.size() == luma);
-  Check(image.u.size() == chroma);
-  Check(image.v.size() == chroma);
-  std::vector<uint8_t> rgba;
-  lifeline::ConvertI420ToRgba(image, &rgba);
-  Check(rgba.size() == luma * 4);
-}
-
-// Seed input for `codec`: frames of a small moving picture, framed as the target reads.
-std::vector<uint8_t> EncodeSeed(lifeline::VideoCodec codec,
-                                lifeline::Size size,
-                                int frames,
-                                int force_keyframe_at) {
-  std::vector<uint8_t> input{static_cast<uint8_t>(codec == lifeline::VideoCodec::kVp9 ? 1 : 0)};
-  lifeline::EncoderConfig config;
-  config.codec = codec;
-  config.target_bitrate_kbps = 300;
-  auto encoder = lifeline::CreateVideoEncoder(config);
-  if (!encoder.ok())
-    return {};
-  for (int i = 0; i < frames; ++i) {
-    lifeline::Frame frame(size);
-    for (int y = 0; y < size.height; ++y) {
-      for (int x = 0; x < size.width; ++x) {
-        uint8_t* p = frame.PixelAt(x, y);
-        const bool box = x >= 4 + 3 * i && x < 20 + 3 * i && y >= 6 && y < 22;
-        p[0] = box ? 30 : static_cast<uint8_t>(x * 4);
-        p[1] = box ? 200 : static_cast<uint8_t>(y * 5);
-        p[2] = box ? 240 : static_cast<uint8_t>(((x / 3 + y / 5) % 2) * 180);
-        p[3] = 255;
-      }
-    }
-    frame.mutable_updated_region()->Add(lifeline::Rect::FromSize(size));
-    frame.set_capture_time_us(int64_t{i} * 33'000);
-    lifeline::EncodedFrame encoded;
-    if ((*encoder)->Encode(frame, i == force_keyframe_at, &encoded) !=
-        lifeline::EncodeResult::kOk) {
-      continue;
-    }
-    const size_t length = encoded.data.size();
-    if (length > 0xffff)
-      return {};
-    input.push_back(static_cast<uint8_t>(length & 0xff));
-    input.push_back(static_cast<uint8_t>(length >> 8));
-    input.insert(input.end(), encoded.data.begin(), encoded.data.end());
-  }
-  return input;
-}
-
-}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0)
     return 0;
   const lifeline::VideoCodec codec =
       (data[0] & 1) ? lifeline::VideoCodec::kVp9 : lifeline::VideoCodec::kVp8;
-  auto decoder = lifeline::CreateVideoDecoder(codec);
-  Check(decoder.ok());
-  std::span<const uint8_t> rest(data + 1, size - 1);
-  lifeline::I420Image image;
-  for (int i = 0; i < kMaxFramesPerInput && !rest.empty(); ++i) {
-    size_t length = rest.size();
-    if (rest.size() >= 2) {
-      length = std::min<size_t>(rest[0] | (size_t{rest[1]} << 8), rest.size() - 2);
-      rest = rest.subspan(2);
-    }
-    const std::span<const uint8_t> frame = rest.first(length);
-    rest = rest.subspan(length);
-    const lifeline::DecodeResult result = (*decoder)->Decode(frame, &image);
-    if (result == lifeline::DecodeResult::kOk)
-      CheckPicture(image);
-    if (result == lifeline::DecodeResult::kError)
-      break;
-  }
+  lifeline::fuzz::DecodeFramedInput(codec, std::span<const uint8_t>(data + 1, size - 1));
   return 0;
 }
 
@@ -113,10 +23,11 @@ namespace lifeline::fuzz {
 std::vector<std::vector<uint8_t>> Seeds() {
   std::vector<std::vector<uint8_t>> seeds;
   for (VideoCodec codec : {VideoCodec::kVp8, VideoCodec::kVp9}) {
+    const uint8_t first = codec == VideoCodec::kVp9 ? 1 : 0;
     // Keyframe and three deltas; a keyframe alone; an odd size with a forced keyframe.
-    for (auto seed :
-         {EncodeSeed(codec, Size{64, 48}, 4, -1), EncodeSeed(codec, Size{64, 48}, 1, -1),
-          EncodeSeed(codec, Size{33, 17}, 3, 1)}) {
+    for (auto seed : {EncodeSeed(codec, Size{64, 48}, 4, -1, first),
+                      EncodeSeed(codec, Size{64, 48}, 1, -1, first),
+                      EncodeSeed(codec, Size{33, 17}, 3, 1, first)}) {
       if (seed.size() > 1)
         seeds.push_back(std::move(seed));
     }
