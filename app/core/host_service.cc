@@ -1,5 +1,6 @@
 #include "app/core/host_service.h"
 
+#include <chrono>
 #include <utility>
 
 #include "base/log.h"
@@ -160,7 +161,21 @@ Status HostService::ServeOne(std::unique_ptr<Transport> transport, const std::at
   channel_info.peer_address = peer;
   HostSession session(options_.session, &security_->security, channel_info, std::move(tls).value(),
                       capturer_factory_);
-  Status result = session.Run(stop);
+  // The session ends on `stop` or on EndCurrentSession() (the overlay's Disconnect): a
+  // small watcher folds both into the one flag HostSession::Run polls.
+  session_stop_.store(false);
+  end_session_requested_.store(false);  // A click from before this session does not count.
+  std::atomic<bool> session_over{false};
+  std::thread watcher([&] {
+    while (!session_over.load() && !session_stop_.load()) {
+      if (stop.load() || end_session_requested_.exchange(false))
+        session_stop_.store(true);
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  Status result = session.Run(session_stop_);
+  session_over.store(true);
+  watcher.join();
   const HostSessionStats stats = session.stats();
   log::Info(
       "host: {} frames captured, {} encoded ({} keyframes, {} refreshes), {} skipped, {} "
@@ -187,6 +202,10 @@ Status HostService::Start(std::function<void(Status)> on_finished) {
       on_finished(result);
   });
   return {};
+}
+
+void HostService::EndCurrentSession() {
+  end_session_requested_.store(true);
 }
 
 void HostService::Stop() {

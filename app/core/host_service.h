@@ -118,6 +118,10 @@ class HostService {
   // Idempotent; not from the service thread or a callback.
   void Stop();
 
+  // Ends the session in progress, if any, as if the viewer had been told Goodbye; the
+  // service keeps serving (the overlay's Disconnect button). Any thread, never blocks.
+  void EndCurrentSession();
+
   // The last status reported (any thread).
   HostServiceStatus status() const;
 
@@ -137,6 +141,8 @@ class HostService {
   std::unique_ptr<IncomingConnections> incoming_;  // Guarded by mutex_ (Close from Stop).
 
   std::atomic<bool> thread_stop_{false};
+  std::atomic<bool> session_stop_{false};           // The running session's stop flag.
+  std::atomic<bool> end_session_requested_{false};  // Set by EndCurrentSession().
   std::thread thread_;
 };
 
