@@ -26,27 +26,11 @@ namespace lifeline {
 namespace {
 
 using net_internal::ErrnoText;
+using net_internal::Printable;
 
 // How often a connect in progress checks its cancel flag.
 constexpr int kCancelCheckSliceMs = 50;
 constexpr size_t kMaxHostNameBytes = 253;
-
-// `text` for an error message: quoted by the caller, non-printable bytes escaped, capped.
-std::string Printable(std::string_view text) {
-  constexpr size_t kMaxShownBytes = 200;
-  std::string out;
-  for (size_t i = 0; i < text.size() && i < kMaxShownBytes; ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\') {
-      out += static_cast<char>(c);
-    } else {
-      out += fmt::format("\\x{:02x}", c);
-    }
-  }
-  if (text.size() > kMaxShownBytes)
-    out += "...";
-  return out;
-}
 
 bool IsHostNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||

@@ -10,9 +10,12 @@
 #include <utility>
 
 #include "net/openssl_handles.h"
+#include "net/posix_util.h"
 
 namespace lifeline {
 namespace {
+
+using net_internal::PercentDecode;
 
 using openssl::EvpMacCtxPtr;
 using openssl::EvpMacPtr;
@@ -91,40 +94,6 @@ bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
       return false;
   }
   return true;
-}
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
-// Percent-decodes `text`; with `plus_is_space` ('+' in query values) '+' becomes ' '.
-std::optional<std::string> PercentDecode(std::string_view text, bool plus_is_space) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '%') {
-      if (text.size() - i < 3)
-        return std::nullopt;
-      const int high = HexValue(text[i + 1]);
-      const int low = HexValue(text[i + 2]);
-      if (high < 0 || low < 0)
-        return std::nullopt;
-      out.push_back(static_cast<char>(high * 16 + low));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out.push_back(' ');
-    } else {
-      out.push_back(c);
-    }
-  }
-  return out;
 }
 
 // Unreserved characters (RFC 3986) and '@' stay literal; everything else is %XX.

@@ -31,4 +31,19 @@ struct ProxyConfig {
   std::string domain;    // Optional; joined as DOMAIN\\user when `user` has none.
 };
 
+// Checks the fields `mode` uses. Errors are kProxyConfigInvalid and start with the field:
+//   "proxy.host: ..."     manual mode without a host, or not a host name / IP literal;
+//   "proxy.port: ..."     manual mode with port 0;
+//   "proxy.user: ..."     a control character, longer than 255 bytes, or empty for a
+//                         SOCKS5 login (HTTP with `auth` and no user means Negotiate/NTLM
+//                         with the system's own credentials, e.g. a Kerberos ticket);
+//   "proxy.password: ..." a control character or longer than 255 bytes (never shown);
+//   "proxy.domain: ..."   a control character, or set while `user` already names a domain.
+// Pure; any thread.
+Status ValidateProxyConfig(const ProxyConfig& config);
+
+// "none", "automatic", "manual"; "http", "socks5".
+const char* ToString(ProxyMode mode);
+const char* ToString(ProxyType type);
+
 }  // namespace lifeline

@@ -390,6 +390,16 @@ std::string SquidProxy::AccessLog() const {
   return ReadFileToString(dir_->File("access.log"));
 }
 
+bool SquidProxy::WaitForAccessLog(const std::string& text, int timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (AccessLog().find(text) == std::string::npos) {
+    if (std::chrono::steady_clock::now() >= deadline)
+      return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
 // --- DanteProxy ------------------------------------------------------------------------
 
 DanteProxy::DanteProxy() {

@@ -94,6 +94,8 @@ class SquidProxy {
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
   pid_t pid() const;
   std::string AccessLog() const;  // squid's access.log so far.
+  // Waits until access.log contains `text` (squid writes a tunnel's line when it ends).
+  bool WaitForAccessLog(const std::string& text, int timeout_ms = 10'000) const;
 
  private:
   std::unique_ptr<TempDir> dir_;
