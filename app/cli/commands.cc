@@ -19,6 +19,7 @@
 #include "base/log.h"
 #include "base/wall_clock.h"
 #include "net/auth/one_time_password.h"
+#include "net/proxy/outbound.h"
 #include "net/relay/relay_client.h"
 #include "net/tcp.h"
 #include "net/tls/device_identity.h"
@@ -112,6 +113,12 @@ int RunHostCommand(const HostCommandOptions& options,
     }
     service_options.use_relay = true;
     service_options.relay = std::move(relay).value();
+    auto proxy = ResolveProxyOptions(options.proxy);
+    if (!proxy.ok()) {
+      std::fprintf(stderr, "lifeline: %s\n", proxy.error().message.c_str());
+      return 2;
+    }
+    service_options.relay.proxy = std::move(proxy).value();
   }
   HostService service(service_options, &state);
   int exit_code = 0;
@@ -159,6 +166,11 @@ int RunViewCommand(const ViewCommandOptions& options,
                    const AppPaths& paths,
                    const std::atomic<bool>& stop) {
   const bool via_relay = !options.relay.address.empty();
+  auto proxy = ResolveProxyOptions(options.proxy);
+  if (!proxy.ok()) {
+    std::fprintf(stderr, "lifeline: %s\n", proxy.error().message.c_str());
+    return 2;
+  }
   std::string target;  // What the user asked for, for messages.
   std::optional<HostRelayOptions> relay;
   std::string relay_id;
@@ -222,7 +234,7 @@ int RunViewCommand(const ViewCommandOptions& options,
     if (!relay->fallback_address.empty())
       endpoint.fallback = ParseHostPort(relay->fallback_address).value();
     endpoint.pin = relay->pin;
-    endpoint.proxy = relay->proxy;
+    endpoint.proxy = *proxy;
     auto pairing = ConnectViaRelay(endpoint, *identity, relay_id, &stop);
     if (!pairing.ok()) {
       PrintError("cannot reach " + target + " through relay " + relay->address, pairing.error());
@@ -233,11 +245,18 @@ int RunViewCommand(const ViewCommandOptions& options,
     bound_fingerprint = pairing->binding.fingerprint;
     transport = std::move(pairing->stream);
   } else {
-    auto direct = ConnectTcp(*address, 10'000, &stop);
+    OutboundOptions outbound;
+    outbound.timeout_ms = 10'000;
+    outbound.cancel = &stop;
+    OutboundRoute route;
+    auto direct = ConnectOutbound(*address, *proxy, outbound, &route);
     if (!direct.ok()) {
       PrintError("cannot connect to " + target, direct.error());
       return 1;
     }
+    if (route.notice)
+      std::fprintf(stderr, "lifeline: %s\n", route.notice->ToString().c_str());
+    log::Info("viewer: connected to {} ({}, {} ms)", target, route.description, route.elapsed_ms);
     transport = std::move(direct).value();
   }
   auto tls = TlsHandshake(std::move(transport), TlsRole::kClient, *identity, kTlsHandshakeTimeoutMs,

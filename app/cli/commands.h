@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "app/cli/proxy_options.h"
 #include "app/cli/relay_options.h"
 #include "app/core/paths.h"
 #include "app/core/settings.h"
@@ -24,11 +25,13 @@ struct HostCommandOptions {
   bool once = false;             // Exit after the first session.
   bool require_consent = false;  // Ask the local user before each session.
   RelayCliOptions relay;         // --relay...: register with a relay instead of listening.
+  ProxyCliOptions proxy;         // --proxy...: how to reach the relay.
 };
 
 struct ViewCommandOptions {
   std::string address;  // HOST:PORT, or with --relay the host's ID ("123 456 789").
   RelayCliOptions relay;
+  ProxyCliOptions proxy;  // --proxy...: how to reach the host or the relay.
   bool fullscreen = false;
   bool headless = false;
   std::string stats_path;

@@ -10,6 +10,8 @@
 #include <CLI/CLI.hpp>
 
 #include "app/cli/commands.h"
+#include "app/cli/doctor_command.h"
+#include "app/cli/proxy_options.h"
 #include "app/core/paths.h"
 #include "app/core/settings.h"
 #include "app/ui_wx/gui_app.h"
@@ -66,12 +68,14 @@ int main(int argc, char** argv) {
   host_cmd->add_flag("--consent", host.require_consent,
                      "Ask on this terminal before each viewer may see the screen");
   AddRelayCliOptions(host_cmd, &host.relay);
+  AddProxyOptions(host_cmd, &host.proxy);
 
   ViewCommandOptions view;
   auto* view_cmd = app.add_subcommand("view", "Watch a host's screen");
   view_cmd->add_option("address", view.address, "HOST:PORT of the host, or its ID with --relay")
       ->required();
   AddRelayCliOptions(view_cmd, &view.relay);
+  AddProxyOptions(view_cmd, &view.proxy);
   view_cmd->add_flag("--fullscreen", view.fullscreen, "Start fullscreen (F11 toggles)");
   view_cmd->add_flag("--headless", view.headless, "Draw nothing (tests, diagnostics)");
   view_cmd->add_option("--stats", view.stats_path, "Write per-second stats as JSON lines");
@@ -99,6 +103,8 @@ int main(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"verify"}));
   audit_cmd->add_option("file", audit_file, "Audit log (default: the one beside the settings)");
+  DoctorCommandOptions doctor;
+  auto* doctor_cmd = AddDoctorCommand(&app, &doctor);
   app.require_subcommand(0, 1);
 
   try {
@@ -139,6 +145,8 @@ int main(int argc, char** argv) {
     return RunTwoFactorCommand(two_factor_action, two_factor_png, *paths);
   if (*audit_cmd)
     return RunAuditVerifyCommand(audit_file, *paths);
+  if (*doctor_cmd)
+    return RunDoctorCommand(doctor, g_stop);
 
   // The desktop app needs a display; say so in one sentence instead of GTK warnings.
   if (Status st = CheckDisplayAvailable(""); !st.ok()) {

@@ -19,25 +19,15 @@ int MsSince(Clock::time_point start) {
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count());
 }
 
+OutboundOptions WithTimeout(const OutboundOptions& options, int timeout_ms) {
+  OutboundOptions copy = options;
+  copy.timeout_ms = timeout_ms;
+  return copy;
+}
+
 int MsLeft(Clock::time_point deadline) {
   const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
   return left.count() > 0 ? static_cast<int>(left.count()) : 0;
-}
-
-// One way out: direct TCP or a tunnel through `endpoint`.
-Expected<std::unique_ptr<Transport>> ConnectVia(const HostPort& target,
-                                                const ProxyEndpoint& endpoint,
-                                                int timeout_ms,
-                                                const std::atomic<bool>* cancel,
-                                                OutboundRoute* route) {
-  if (endpoint.scheme != ProxyScheme::kDirect)
-    return ConnectThroughProxy(target, endpoint, timeout_ms, cancel, route);
-  const auto start = Clock::now();
-  auto transport = ConnectTcp(target, timeout_ms, cancel);
-  route->description = "direct";
-  route->elapsed_ms = MsSince(start);
-  route->http_connect_status = 0;
-  return transport;
 }
 
 Expected<std::unique_ptr<Transport>> ConnectAutomatic(const HostPort& target,
@@ -96,7 +86,8 @@ Expected<std::unique_ptr<Transport>> ConnectAutomatic(const HostPort& target,
       continue;
     }
     OutboundRoute attempt_route;
-    auto transport = ConnectVia(target, endpoint, left_ms, options.cancel, &attempt_route);
+    auto transport =
+        ConnectViaEndpoint(target, endpoint, WithTimeout(options, left_ms), &attempt_route);
     if (transport.ok()) {
       attempts.push_back(
           fmt::format("{}: ok ({} ms)", attempt_route.description, attempt_route.elapsed_ms));
@@ -143,6 +134,22 @@ Expected<std::unique_ptr<Transport>> ConnectAutomatic(const HostPort& target,
 
 }  // namespace
 
+Expected<std::unique_ptr<Transport>> ConnectViaEndpoint(const HostPort& target,
+                                                        const ProxyEndpoint& endpoint,
+                                                        const OutboundOptions& options,
+                                                        OutboundRoute* route) {
+  OutboundRoute local_route;
+  OutboundRoute* out = route != nullptr ? route : &local_route;
+  if (endpoint.scheme != ProxyScheme::kDirect)
+    return ConnectThroughProxy(target, endpoint, options.timeout_ms, options.cancel, out);
+  const auto start = Clock::now();
+  auto transport = ConnectTcp(target, options.timeout_ms, options.cancel);
+  out->description = "direct";
+  out->elapsed_ms = MsSince(start);
+  out->http_connect_status = 0;
+  return transport;
+}
+
 Expected<std::unique_ptr<Transport>> ConnectOutbound(const HostPort& target,
                                                      const ProxyConfig& config,
                                                      const OutboundOptions& options,
@@ -153,10 +160,9 @@ Expected<std::unique_ptr<Transport>> ConnectOutbound(const HostPort& target,
   OutboundRoute* out = route != nullptr ? route : &local_route;
   switch (config.mode) {
     case ProxyMode::kNone:
-      return ConnectVia(target, ProxyEndpoint{}, options.timeout_ms, options.cancel, out);
+      return ConnectViaEndpoint(target, ProxyEndpoint{}, options, out);
     case ProxyMode::kManual:
-      return ConnectVia(target, EndpointFromConfig(config), options.timeout_ms, options.cancel,
-                        out);
+      return ConnectViaEndpoint(target, EndpointFromConfig(config), options, out);
     case ProxyMode::kAutomatic:
       return ConnectAutomatic(target, config, options, out);
   }

@@ -17,6 +17,7 @@
 
 #include "base/status.h"
 #include "net/proxy/proxy_config.h"
+#include "net/proxy/proxy_url.h"
 #include "net/tcp.h"
 #include "net/transport.h"
 
@@ -60,5 +61,12 @@ Expected<std::unique_ptr<Transport>> ConnectOutbound(const HostPort& target,
                                                      const ProxyConfig& config,
                                                      const OutboundOptions& options,
                                                      OutboundRoute* route = nullptr);
+
+// One given way out: direct TCP (kDirect) or a tunnel through `endpoint`, as automatic
+// mode and `lifeline doctor` use it. Errors as ConnectTcp / ConnectThroughProxy.
+Expected<std::unique_ptr<Transport>> ConnectViaEndpoint(const HostPort& target,
+                                                        const ProxyEndpoint& endpoint,
+                                                        const OutboundOptions& options,
+                                                        OutboundRoute* route);
 
 }  // namespace lifeline
