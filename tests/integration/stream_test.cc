@@ -9,6 +9,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/integration/host_process.h"
 #include "tests/integration/test_pattern.h"
 #include "tests/support/image_compare.h"
 #include "tests/support/subprocess.h"
@@ -26,32 +27,6 @@ std::map<std::string, std::string> IsolatedEnv(const TempDir& dir, const std::st
           {"HOME", dir.path()},
           {"DISPLAY", display},
           {"NO_AT_BRIDGE", "1"}};
-}
-
-// Starts `lifeline host ... --listen 127.0.0.1:0` and returns "127.0.0.1:PORT" from its
-// first line of output.
-std::string WaitForListenAddress(Subprocess& host, const std::string& stdout_path) {
-  const std::regex line("listening on (127\\.0\\.0\\.1:[0-9]+)");
-  for (int i = 0; i < 200 && host.running(); ++i) {
-    std::smatch match;
-    const std::string text = ReadFileToString(stdout_path);
-    if (std::regex_search(text, match, line))
-      return match[1];
-    std::this_thread::sleep_for(50ms);
-  }
-  return "";
-}
-
-// The one-time password from the host's "Password: ..." line, written to a file for
-// --password-file (never on the command line).
-std::string WritePasswordFile(const TempDir& dir, const std::string& host_stdout_path) {
-  const std::regex line("Password: ([A-Z0-9-]+)");
-  std::smatch match;
-  const std::string text = ReadFileToString(host_stdout_path);
-  if (!std::regex_search(text, match, line))
-    return "";
-  WriteStringToFile(dir.File("password.txt"), std::string(match[1]) + "\n");
-  return dir.File("password.txt");
 }
 
 struct StatsLine {

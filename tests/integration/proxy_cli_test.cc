@@ -1,8 +1,10 @@
 // `lifeline doctor` and the --proxy flags, run as a person runs them, with a real squid.
+// Also a whole secure session (host -> squid NTLM -> viewer) through the proxy flags.
 #include <catch2/catch.hpp>
 
 #include <string>
 
+#include "tests/integration/host_process.h"
 #include "tests/support/proxy_fixtures.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
@@ -95,6 +97,40 @@ TEST_CASE("--proxy refuses a password on the command line", "[integration][docto
   CHECK(result.exit_status == 2);
   CHECK(result.output.find("--proxy-password-file") != std::string::npos);
   CHECK(result.output.find("hunter22") == std::string::npos);
+}
+
+TEST_CASE("lifeline view reaches a host through squid with an NTLM login",
+          "[integration][proxy][squid]") {
+  TempDir dir;
+  SquidProxy squid(SquidAuth::kNtlm);
+  std::map<std::string, std::string> env = IsolatedEnv(dir);
+  Subprocess host({.argv = {LifelineBinary(), "host", "--listen", "127.0.0.1:0", "--source",
+                            "synthetic", "--once"},
+                   .set_env = env,
+                   .unset_env = kProxyVariables,
+                   .stdout_path = dir.File("host.out"),
+                   .stderr_path = dir.File("host.err")});
+  const std::string address = WaitForListenAddress(host, dir.File("host.out"));
+  REQUIRE_FALSE(address.empty());
+  const std::string password_file = WritePasswordFile(dir, dir.File("host.out"));
+  REQUIRE_FALSE(password_file.empty());
+  WriteStringToFile(dir.File("proxy-password"), std::string(kProxyPassword) + "\n");
+
+  auto viewer =
+      RunCommand({LifelineBinary(), "view", address, "--headless", "--duration", "3",
+                  "--password-file", password_file, "--stats", dir.File("stats.jsonl"), "--proxy",
+                  "http://127.0.0.1:" + std::to_string(squid.port()), "--proxy-user", "alice",
+                  "--proxy-domain", "CORP", "--proxy-password-file", dir.File("proxy-password")},
+                 60'000, env, kProxyVariables);
+  INFO("viewer: " << viewer.output);
+  INFO("host: " << ReadFileToString(dir.File("host.err")));
+  CHECK(viewer.exit_status == 0);
+  CHECK(ReadFileToString(dir.File("stats.jsonl")).find("\"fps\"") != std::string::npos);
+  // squid carried it: the tunnel line names the NTLM user (written when the tunnel ends).
+  CHECK(squid.WaitForAccessLog("TCP_TUNNEL/200"));
+  CHECK(squid.AccessLog().find("alice") != std::string::npos);
+  CHECK(viewer.output.find(kProxyPassword) == std::string::npos);
+  CHECK(host.Wait(15'000).has_value());
 }
 
 }  // namespace lifeline::testing
