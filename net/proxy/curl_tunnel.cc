@@ -158,8 +158,9 @@ Error ClassifyFailure(CURLcode rc,
   curl_easy_getinfo(curl, CURLINFO_PROXYAUTH_AVAIL, &auth_available);
   long proxy_error = 0;
   curl_easy_getinfo(curl, CURLINFO_PROXY_ERROR, &proxy_error);
-  double connect_time_s = 0;
-  curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME, &connect_time_s);
+  // Set once TCP to the proxy is up (CURLINFO_CONNECT_TIME waits for the whole tunnel).
+  long local_port = 0;
+  curl_easy_getinfo(curl, CURLINFO_LOCAL_PORT, &local_port);
 
   if (rc == CURLE_ABORTED_BY_CALLBACK)
     return Error{ErrorCode::kCancelled, fmt::format("connecting through {} was cancelled", name)};
@@ -168,7 +169,7 @@ Error ClassifyFailure(CURLcode rc,
                  fmt::format("{} is not reachable: {}", name, curl_message)};
   }
   if (rc == CURLE_OPERATION_TIMEDOUT) {
-    if (connect_time_s <= 0) {
+    if (local_port == 0) {
       return Error{ErrorCode::kProxyUnreachable,
                    fmt::format("{} did not accept a connection within {} ms", name, timeout_ms)};
     }

@@ -515,6 +515,42 @@ TEST_CASE("Automatic: detection that hangs times out", "[proxy][auto][pac]") {
   CHECK(WaitForProxyDetectionIdle(kWaitMs));
 }
 
+TEST_CASE("Cancel ends an attempt stuck at a proxy that never answers", "[proxy]") {
+  testing::LoopbackServer silent([](int fd) {
+    char buffer[1024];
+    while (recv(fd, buffer, sizeof(buffer), 0) > 0) {
+    }
+  });
+  std::atomic<bool> cancel{false};
+  OutboundOptions options = Options(30'000);
+  options.cancel = &cancel;
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    cancel.store(true);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  auto transport =
+      ConnectOutbound(HostPort{"127.0.0.1", 9}, Manual(ProxyType::kHttp, silent.port()), options);
+  const auto waited = std::chrono::steady_clock::now() - start;
+  canceller.join();
+  REQUIRE_FALSE(transport.ok());
+  CHECK(transport.error().code == ErrorCode::kCancelled);
+  CHECK(waited < std::chrono::seconds(5));
+}
+
+TEST_CASE("A proxy that never answers CONNECT times out", "[proxy]") {
+  testing::LoopbackServer silent([](int fd) {
+    char buffer[1024];
+    while (recv(fd, buffer, sizeof(buffer), 0) > 0) {
+    }
+  });
+  auto transport = ConnectOutbound(HostPort{"127.0.0.1", 9},
+                                   Manual(ProxyType::kHttp, silent.port()), Options(500));
+  REQUIRE_FALSE(transport.ok());
+  CHECK(transport.error().code == ErrorCode::kConnectionTimedOut);
+  CHECK(transport.error().message.find("did not open a tunnel") != std::string::npos);
+}
+
 TEST_CASE("Cancel stops a connection attempt", "[proxy]") {
   testing::SquidProxy squid;
   std::atomic<bool> cancel{true};
