@@ -35,6 +35,7 @@
 
 #include "base/time.h"
 #include "capture/frame.h"
+#include "codec/bench/bench_util.h"
 #include "codec/video_decoder.h"
 #include "codec/video_encoder_vpx.h"
 
@@ -192,47 +193,12 @@ class Workload {
 
 // CPU time of the whole process (all libvpx threads), in microseconds: steadier than wall
 // time on a shared machine.
+using bench::PsnrRgb;
+using bench::Summarize;
+using bench::Summary;
+
 int64_t ProcessCpuUs() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return int64_t{ts.tv_sec} * 1'000'000 + ts.tv_nsec / 1000;
-}
-
-double PsnrRgb(const Frame& source, const std::vector<uint8_t>& rgba) {
-  double sum_sq = 0;
-  for (int y = 0; y < source.height(); ++y) {
-    const uint8_t* s = source.PixelAt(0, y);
-    const uint8_t* d = rgba.data() + static_cast<size_t>(y) * source.width() * 4;
-    for (int x = 0; x < source.width(); ++x, s += 4, d += 4) {
-      const double dr = double(s[2]) - d[0];
-      const double dg = double(s[1]) - d[1];
-      const double db = double(s[0]) - d[2];
-      sum_sq += dr * dr + dg * dg + db * db;
-    }
-  }
-  if (sum_sq == 0)
-    return 99;
-  const double mse = sum_sq / (3.0 * source.width() * source.height());
-  return 10 * std::log10(255.0 * 255.0 / mse);
-}
-
-struct Summary {
-  double median = 0;
-  double p95 = 0;
-  double mean = 0;
-};
-
-Summary Summarize(std::vector<double> values) {
-  Summary s;
-  if (values.empty())
-    return s;
-  std::sort(values.begin(), values.end());
-  s.median = values[values.size() / 2];
-  s.p95 = values[std::min(values.size() - 1, values.size() * 95 / 100)];
-  for (double v : values)
-    s.mean += v;
-  s.mean /= static_cast<double>(values.size());
-  return s;
+  return bench::CpuUs(CLOCK_PROCESS_CPUTIME_ID);
 }
 
 int Run(VideoCodec codec, const Options& options) {
@@ -269,7 +235,7 @@ int Run(VideoCodec codec, const Options& options) {
       std::fprintf(stderr, "frame %d: encode failed\n", i);
       return 1;
     }
-    const VpxEncodeTimings timings = (*encoder)->last_timings();
+    const EncodeTimings timings = (*encoder)->last_timings();
     if (result == EncodeResult::kSkipped)
       continue;
     const int64_t decode_start_us = MonotonicNowUs();
