@@ -91,14 +91,7 @@ struct Options {
   std::string display;
 };
 
-uint32_t Hash(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352dU;
-  x ^= x >> 15;
-  x *= 0x846ca68bU;
-  x ^= x >> 16;
-  return x;
-}
+using bench::Hash;
 
 // A whole-screen BGRA picture the painter thread composes before putting parts of it.
 struct Canvas {

@@ -13,6 +13,16 @@
 
 namespace lifeline::bench {
 
+// A well-mixed 32-bit hash, for reproducible synthetic content.
+inline uint32_t Hash(uint32_t x) {
+  x ^= x >> 16;
+  x *= 0x7feb352dU;
+  x ^= x >> 15;
+  x *= 0x846ca68bU;
+  x ^= x >> 16;
+  return x;
+}
+
 struct Summary {
   double median = 0;
   double p95 = 0;

@@ -53,14 +53,7 @@ struct Options {
   bool verbose = false;
 };
 
-uint32_t Hash(uint32_t x) {
-  x ^= x >> 16;
-  x *= 0x7feb352dU;
-  x ^= x >> 15;
-  x *= 0x846ca68bU;
-  x ^= x >> 16;
-  return x;
-}
+using bench::Hash;
 
 void Put(uint8_t* p, uint8_t r, uint8_t g, uint8_t b) {
   p[0] = b;
