@@ -24,6 +24,9 @@ namespace {
 //   therefore costs one keyframe or change, one refresh, then nothing.
 constexpr int64_t kRefreshAfterStillUs = 300'000;
 
+// The lowest bitrate rate control goes to before it lowers the frame rate instead.
+constexpr int kMinAdaptiveBitrateKbps = 150;
+
 }  // namespace
 
 HostSession::HostSession(HostOptions options,
@@ -35,7 +38,10 @@ HostSession::HostSession(HostOptions options,
       security_(security),
       auth_(security, std::move(channel_info)),
       capturer_factory_(std::move(capturer_factory)),
-      slot_(MergeFrameDamage) {
+      slot_(MergeFrameDamage),
+      rate_(RateControllerConfig{options_.bitrate_kbps,
+                                 std::min(options_.bitrate_kbps, kMinAdaptiveBitrateKbps),
+                                 options_.bitrate_kbps, options_.max_fps}) {
   ChannelOptions channel_options;
   channel_options.hello.set_role(wire::ROLE_HOST);
   channel_options.hello.set_app_version(kVersionString);
@@ -326,7 +332,33 @@ void HostSession::EncodeLoop(VideoCodec codec) {
   // still, so refreshes and keyframe requests re-encode these pixels.
   std::unique_ptr<Frame> last_frame;
   constexpr auto kIdleWakeup = std::chrono::milliseconds(50);
-  while (WaitForWindow()) {
+  int current_bitrate_kbps = options_.bitrate_kbps;
+  int64_t last_encode_us = 0;
+  while (true) {
+    const int64_t wait_start_us = MonotonicNowUs();
+    if (!WaitForWindow())
+      break;
+    const int64_t waited_for_window_us = MonotonicNowUs() - wait_start_us;
+    // Rate control (rate_controller.h): follow its bitrate, and its frame rate by leaving
+    // frames in the slot (they merge there) until the frame interval has passed.
+    int target_fps = options_.max_fps;
+    {
+      std::lock_guard lock(mutex_);
+      target_fps = rate_.target_fps();
+      if (rate_.target_bitrate_kbps() != current_bitrate_kbps) {
+        current_bitrate_kbps = rate_.target_bitrate_kbps();
+        (*encoder)->SetTargetBitrate(current_bitrate_kbps);
+      }
+    }
+    if (target_fps < options_.max_fps) {
+      const int64_t due_us = last_encode_us + 1'000'000 / std::max(1, target_fps);
+      const int64_t now_us = MonotonicNowUs();
+      if (now_us < due_us) {
+        std::this_thread::sleep_for(
+            std::chrono::microseconds(std::min<int64_t>(due_us - now_us, 100'000)));
+        continue;
+      }
+    }
     auto taken = slot_.WaitAndTake(kIdleWakeup);
     std::unique_ptr<Frame> frame;
     if (taken && *taken) {
@@ -379,9 +411,14 @@ void HostSession::EncodeLoop(VideoCodec codec) {
     info.set_height(static_cast<uint32_t>(encoded.size.height));
     info.set_keyframe(encoded.keyframe);
     info.set_capture_time_us(encoded.capture_time_us);
+    last_encode_us = MonotonicNowUs();
     {
       std::lock_guard lock(mutex_);
       in_flight_.push_back(encoded.frame_id);
+      rate_.OnFrameSent(encoded.frame_id, static_cast<int64_t>(encoded.data.size()), last_encode_us,
+                        waited_for_window_us);
+      stats_.target_bitrate_kbps = rate_.target_bitrate_kbps();
+      stats_.target_fps = rate_.target_fps();
       ++stats_.frames_encoded;
       if (encoded.keyframe)
         ++stats_.keyframes;
@@ -452,6 +489,7 @@ void HostSession::OnMessage(const wire::Envelope& message) {
         // Acks come in order; an ack for a frame we did not send is a protocol error.
         if (!in_flight_.empty() && in_flight_.front() == message.frame_ack().frame_id()) {
           in_flight_.pop_front();
+          rate_.OnFrameAcked(message.frame_ack().frame_id(), MonotonicNowUs());
           ok = true;
         }
       }

@@ -24,7 +24,10 @@
 //   The window (frames sent but not acked) bounds everything queued between host and
 //   viewer: the channel's video queue holds at most `max_frames_in_flight` frames, and a
 //   slow link or slow decoder slows capture-to-send instead of building a queue. The
-//   newest frame always wins.
+//   newest frame always wins. Within that, RateController (rate_controller.h, THE RULE)
+//   lowers the encoder's bitrate, then the frame rate, as soon as acks show a queue or a
+//   lower delivery rate, and raises them again when the link allows; `bitrate_kbps` and
+//   `max_fps` are the ceilings.
 //
 // STILL SCREENS
 //   Nothing is encoded while nothing changes, except one refresh frame 300 ms after the
@@ -45,6 +48,7 @@
 
 #include "app/core/audit_log.h"
 #include "app/core/auth_protocol.h"
+#include "app/core/rate_controller.h"
 #include "base/latest_slot.h"
 #include "base/status.h"
 #include "capture/screen_capturer.h"
@@ -79,6 +83,8 @@ struct HostSessionStats {
   uint64_t refreshes = 0;  // Sharpening frames after the screen went still.
   uint64_t bytes_sent = 0;
   int max_in_flight_seen = 0;
+  int target_bitrate_kbps = 0;  // Rate control's last targets (rate_controller.h).
+  int target_fps = 0;
 };
 
 class HostSession : public MessageChannel::Delegate {
@@ -136,6 +142,7 @@ class HostSession : public MessageChannel::Delegate {
   PeerInfo auth_peer_;                    // Guarded by mutex_: copy of auth_.peer().
   std::deque<uint64_t> in_flight_;        // Guarded by mutex_: frame ids sent, not acked.
   HostSessionStats stats_;                // Guarded by mutex_.
+  RateController rate_;                   // Guarded by mutex_.
   std::atomic<bool> keyframe_requested_{false};
   std::atomic<bool> threads_stop_{false};
 };
