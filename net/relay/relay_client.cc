@@ -119,12 +119,34 @@ Expected<RelayConnection> ConnectToRelay(const RelayEndpoint& endpoint,
                        ShortFingerprint(endpoint.pin) + "; refusing to use it"};
     }
     RelayConnection connection;
+    connection.channel_binding = (*tls)->channel_binding();
     connection.stream = std::move(tls).value();
     connection.address = address;
     connection.route = route.description.empty() ? "direct" : route.description;
     return connection;
   }
   return Error{ErrorCode::kRelayUnreachable, "relay unreachable (" + failures + ")"};
+}
+
+Status AddDeviceProof(const DeviceIdentity& identity,
+                      const RelayConnection& connection,
+                      RelayMessage* message) {
+  unsigned char* der = nullptr;
+  const int length = i2d_PUBKEY(identity.private_key(), &der);
+  if (length <= 0)
+    return Error{ErrorCode::kInternal, "cannot encode the device key"};
+  message->device_spki.assign(reinterpret_cast<const char*>(der), static_cast<size_t>(length));
+  OPENSSL_free(der);
+  const std::vector<uint8_t> bytes = DeviceProofSignedBytes(connection.channel_binding);
+  openssl::EvpMdCtxPtr ctx(EVP_MD_CTX_new());
+  unsigned char signature[64];
+  size_t signature_length = sizeof(signature);
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr, identity.private_key()) != 1 ||
+      EVP_DigestSign(ctx.get(), signature, &signature_length, bytes.data(), bytes.size()) != 1)
+    return Error{ErrorCode::kInternal, "cannot sign the device proof"};
+  message->device_proof.assign(reinterpret_cast<const char*>(signature), signature_length);
+  return {};
 }
 
 Status SendRelayMessage(Transport* stream,
@@ -302,6 +324,8 @@ Expected<std::unique_ptr<Transport>> RelayHostClient::OpenDataConnection(const s
   RelayMessage accept;
   accept.type = RelayMessageType::kAccept;
   accept.token = token;
+  if (Status st = AddDeviceProof(*identity_, *connection, &accept); !st.ok())
+    return st.error();
   if (Status st = SendRelayMessage(connection->stream.get(), accept, kRegisterTimeoutMs, &stop_);
       !st.ok())
     return st.error();
@@ -367,6 +391,8 @@ Error RelayHostClient::ServeControl(RelayConnection connection) {
   Transport* stream = connection.stream.get();
   RelayMessage reg;
   reg.type = RelayMessageType::kRegister;
+  if (Status st = AddDeviceProof(*identity_, connection, &reg); !st.ok())
+    return st.error();
   if (Status st = SendRelayMessage(stream, reg, kRegisterTimeoutMs, &stop_); !st.ok())
     return Error{ErrorCode::kRelayRegistrationFailed, st.error().message};
   auto answer = ReceiveRelayMessage(stream, kRegisterTimeoutMs, &stop_);

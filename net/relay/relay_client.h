@@ -17,6 +17,7 @@
 //   answers with the wrong key is never retried elsewhere.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
@@ -55,9 +56,10 @@ Expected<std::string> NormalizeRelayPin(std::string_view text);
 Status VerifyRelayBinding(const RelayBinding& binding, std::string_view pin);
 
 struct RelayConnection {
-  std::unique_ptr<Transport> stream;  // The outer TLS stream to the relay.
-  HostPort address;                   // The address that answered.
-  std::string route;                  // "direct", "HTTP proxy ...", for status text.
+  std::unique_ptr<Transport> stream;          // The outer TLS stream to the relay.
+  std::array<uint8_t, 32> channel_binding{};  // Its TLS exporter (for the device proof).
+  HostPort address;                           // The address that answered.
+  std::string route;                          // "direct", "HTTP proxy ...", for status text.
 };
 
 // Connects to the relay (fallback as above) and runs the outer TLS handshake, checking
@@ -66,6 +68,12 @@ struct RelayConnection {
 Expected<RelayConnection> ConnectToRelay(const RelayEndpoint& endpoint,
                                          const DeviceIdentity& identity,
                                          const std::atomic<bool>* cancel);
+
+// Fills message->device_spki and device_proof: our device key and its signature over
+// this connection's TLS exporter (relay_protocol.h). Error kInternal.
+Status AddDeviceProof(const DeviceIdentity& identity,
+                      const RelayConnection& connection,
+                      RelayMessage* message);
 
 // Blocking message I/O on a relay stream, polling at most `timeout_ms`.
 // Send: errors kConnectionTimedOut, kCancelled, the transport's errors.

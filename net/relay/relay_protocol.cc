@@ -7,6 +7,7 @@ namespace lifeline {
 namespace {
 
 constexpr char kBindingLabel[] = "lifeline-relay-binding-v1";
+constexpr char kDeviceProofLabel[] = "lifeline-relay-device-proof-v1";
 constexpr size_t kMaxFingerprintChars = 64;
 constexpr size_t kMaxSpkiBytes = 128;  // Ed25519 SPKI is 44 bytes.
 constexpr size_t kSignatureBytes = 64;
@@ -111,6 +112,12 @@ std::vector<uint8_t> BindingSignedBytes(const RelayBinding& binding) {
   return std::move(w.out());
 }
 
+std::vector<uint8_t> DeviceProofSignedBytes(std::span<const uint8_t> channel_binding) {
+  std::vector<uint8_t> bytes(kDeviceProofLabel, kDeviceProofLabel + sizeof(kDeviceProofLabel));
+  bytes.insert(bytes.end(), channel_binding.begin(), channel_binding.end());
+  return bytes;
+}
+
 Expected<std::vector<uint8_t>> EncodeRelayMessage(const RelayMessage& m) {
   Writer w;
   w.U16(0);  // Length, patched below.
@@ -118,11 +125,15 @@ Expected<std::vector<uint8_t>> EncodeRelayMessage(const RelayMessage& m) {
   bool ok = true;
   switch (m.type) {
     case RelayMessageType::kRegister:
+      ok = w.Str(m.device_spki, kMaxSpkiBytes) && w.Str(m.device_proof, kSignatureBytes);
       break;
     case RelayMessageType::kConnect:
       ok = w.Str(m.id, kRelayIdDigits);
       break;
     case RelayMessageType::kAccept:
+      ok = w.Str(m.token, kRelayTokenBytes) && w.Str(m.device_spki, kMaxSpkiBytes) &&
+           w.Str(m.device_proof, kSignatureBytes);
+      break;
     case RelayMessageType::kIncoming:
       ok = w.Str(m.token, kRelayTokenBytes);
       break;
@@ -163,11 +174,15 @@ Expected<RelayMessage> ParseRelayBody(std::span<const uint8_t> body) {
   bool ok = true;
   switch (m.type) {
     case RelayMessageType::kRegister:
+      ok = p.Str(&m.device_spki, kMaxSpkiBytes) && p.Str(&m.device_proof, kSignatureBytes);
       break;
     case RelayMessageType::kConnect:
       ok = p.Str(&m.id, kRelayIdDigits);
       break;
     case RelayMessageType::kAccept:
+      ok = p.Str(&m.token, kRelayTokenBytes) && m.token.size() == kRelayTokenBytes &&
+           p.Str(&m.device_spki, kMaxSpkiBytes) && p.Str(&m.device_proof, kSignatureBytes);
+      break;
     case RelayMessageType::kIncoming:
       ok = p.Str(&m.token, kRelayTokenBytes) && m.token.size() == kRelayTokenBytes;
       break;

@@ -8,15 +8,21 @@
 //   str              u16 length + bytes (each field has its own maximum below)
 //
 //   type  direction          fields
-//   1 Register     host->relay     (none: the device key is the TLS client certificate)
+//   1 Register     host->relay     str device_spki, str device_proof
 //   2 Connect      viewer->relay   str id (9 digits)
-//   3 Accept       host->relay     str token (32 bytes)  -- on a new data connection
+//   3 Accept       host->relay     str token (32 bytes), str device_spki, str device_proof
+//                                  -- on a new data connection
 //   4 Ping         both            u64 nonce
 //   5 Pong         both            u64 nonce
 //   10 Registered  relay->host     binding, u32 keepalive_interval_ms
 //   11 Incoming    relay->host     str token (32 bytes)
 //   12 Paired      relay->viewer   binding  -- the splice starts after this message
 //   13 Refused     relay->client   u16 error code, str message
+// device_spki = the host's device public key (DER SubjectPublicKeyInfo, Ed25519);
+// device_proof = its Ed25519 signature over DeviceProofSignedBytes(TLS exporter of this
+//   outer connection): proof of possession bound to this one TLS session (no replay).
+//   (A TLS client certificate would prove the same, but OpenSSL keeps the parsed X509,
+//   ~2.4 KB, for the life of every idle host connection.)
 // binding = str id, str fingerprint (64 hex), u64 issued_at_unix_s, str relay_spki (DER),
 //           str signature (Ed25519 over BindingSignedBytes()).
 //
@@ -66,6 +72,8 @@ struct RelayMessage {
   RelayMessageType type = RelayMessageType::kPing;
   std::string id;                      // kConnect.
   std::string token;                   // kAccept, kIncoming.
+  std::string device_spki;             // kRegister, kAccept.
+  std::string device_proof;            // kRegister, kAccept.
   uint64_t nonce = 0;                  // kPing, kPong.
   RelayBinding binding;                // kRegistered, kPaired.
   uint32_t keepalive_interval_ms = 0;  // kRegistered.
@@ -75,6 +83,10 @@ struct RelayMessage {
 
 // What the relay signs: a fixed label, then id, fingerprint and issued_at.
 std::vector<uint8_t> BindingSignedBytes(const RelayBinding& binding);
+
+// What a host signs to prove its device key on one relay connection: a fixed label and
+// the connection's TLS exporter (RFC 9266 "EXPORTER-Channel-Binding", 32 bytes).
+std::vector<uint8_t> DeviceProofSignedBytes(std::span<const uint8_t> channel_binding);
 
 // Header + body. Error kInvalidArgument when a field breaks its limit (a bug on our side).
 Expected<std::vector<uint8_t>> EncodeRelayMessage(const RelayMessage& message);

@@ -162,10 +162,9 @@ struct RelayServer::Impl {
     SSL_CTX_set_num_tickets(c, 0);
     SSL_CTX_set_max_early_data(c, 0);
     SSL_CTX_set_mode(c, SSL_MODE_RELEASE_BUFFERS);
-    // Clients present their device certificate: proof of possession of the key whose
-    // fingerprint the relay binds an ID to.
-    SSL_CTX_set_verify(c, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT,
-                       VerifySelfSignedDeviceCertificate);
+    // No client certificate is requested: hosts prove their device key inside the
+    // connection (Register/Accept carry a signature over this TLS session's exporter),
+    // so OpenSSL does not keep a parsed certificate for every idle host.
     auto main = OpenAcceptor(io, options.listen);
     if (!main.ok())
       return main.error();
@@ -356,11 +355,6 @@ struct RelayServer::Impl {
         ArmRead(conn);
         return;
       }
-      conn->fingerprint = DeviceIdentity::FingerprintOf(SSL_get0_peer_certificate(conn->ssl));
-      if (conn->fingerprint.empty()) {
-        Destroy(conn);
-        return;
-      }
       conn->state = ConnState::kAwaitFirst;
     }
     if (conn->state == ConnState::kSpliced) {
@@ -423,7 +417,7 @@ struct RelayServer::Impl {
       case RelayMessageType::kPong:
         return;
       case RelayMessageType::kRegister:
-        if (conn->state == ConnState::kAwaitFirst)
+        if (conn->state == ConnState::kAwaitFirst && VerifyDeviceProof(conn, message))
           return OnRegister(conn);
         break;
       case RelayMessageType::kConnect:
@@ -431,7 +425,7 @@ struct RelayServer::Impl {
           return OnConnect(conn, message.id);
         break;
       case RelayMessageType::kAccept:
-        if (conn->state == ConnState::kAwaitFirst)
+        if (conn->state == ConnState::kAwaitFirst && VerifyDeviceProof(conn, message))
           return OnAccept(conn, message.token);
         break;
       default:
@@ -439,6 +433,30 @@ struct RelayServer::Impl {
     }
     log::Debug("relay: unexpected message {} closes a connection", static_cast<int>(message.type));
     Destroy(conn);
+  }
+
+  // Checks the device key proof of a Register/Accept and sets conn->fingerprint.
+  bool VerifyDeviceProof(const ConnPtr& conn, const RelayMessage& message) {
+    uint8_t exporter[kChannelBindingBytes];
+    if (SSL_export_keying_material(conn->ssl, exporter, sizeof(exporter), kChannelBindingLabel,
+                                   sizeof(kChannelBindingLabel) - 1, nullptr, 0, 0) != 1)
+      return false;
+    const auto* spki = reinterpret_cast<const uint8_t*>(message.device_spki.data());
+    const unsigned char* cursor = spki;
+    openssl::EvpPkeyPtr device_key(
+        d2i_PUBKEY(nullptr, &cursor, static_cast<long>(message.device_spki.size())));
+    if (!device_key || EVP_PKEY_base_id(device_key.get()) != EVP_PKEY_ED25519)
+      return false;
+    const std::vector<uint8_t> bytes = DeviceProofSignedBytes(exporter);
+    openssl::EvpMdCtxPtr md(EVP_MD_CTX_new());
+    if (!md || EVP_DigestVerifyInit(md.get(), nullptr, nullptr, nullptr, device_key.get()) != 1 ||
+        EVP_DigestVerify(md.get(), reinterpret_cast<const uint8_t*>(message.device_proof.data()),
+                         message.device_proof.size(), bytes.data(), bytes.size()) != 1) {
+      log::Debug("relay: a device proof did not verify");
+      return false;
+    }
+    conn->fingerprint = DeviceIdentity::FingerprintOfSpki({spki, message.device_spki.size()});
+    return true;
   }
 
   bool MakeBinding(const Conn& host, RelayBinding* binding) {
@@ -480,6 +498,7 @@ struct RelayServer::Impl {
       return;
     }
     // Idle hosts hold no buffers: drop what the handshake grew.
+    static_cast<void>(SSL_free_buffers(conn->ssl));
     if (BIO_ctrl_pending(conn->rbio) == 0 && BIO_ctrl_pending(conn->wbio) == 0) {
       conn->rbio = BIO_new(BIO_s_mem());
       conn->wbio = BIO_new(BIO_s_mem());

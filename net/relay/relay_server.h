@@ -4,9 +4,11 @@
 // bytes both ways. It never sees inside the inner, end-to-end TLS stream.
 //
 // CONNECTIONS
-//   Every connection is outer TLS 1.3 with the relay's Ed25519 key; the client presents its
-//   device certificate, so the relay learns the device key fingerprint with proof of
-//   possession. Then one relay message (relay_protocol.h) says what the connection is:
+//   Every connection is outer TLS 1.3 with the relay's Ed25519 key. Hosts prove their
+//   device key in Register/Accept (a signature over this TLS session's exporter), so the
+//   relay learns the key fingerprint with proof of possession. (Not a TLS client
+//   certificate: OpenSSL would keep the parsed X509, ~2.4 KB, for every idle host.)
+//   One relay message (relay_protocol.h) says what the connection is:
 //     Register  -> host control connection: Registered(signed binding, keep-alive interval);
 //                  later Incoming(token) for each viewer; Ping/Pong.
 //     Connect   -> viewer: unknown, offline and rate-limited IDs all get Refused

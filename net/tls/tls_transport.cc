@@ -533,10 +533,6 @@ IoResult TlsTransport::Broken() const {
   return ErrorResult(*broken_);
 }
 
-int VerifySelfSignedDeviceCertificate(int preverify_ok, X509_STORE_CTX* store) {
-  return AcceptSelfSignedCertificate(preverify_ok, store);
-}
-
 Expected<std::unique_ptr<TlsTransport>> TlsHandshake(std::unique_ptr<Transport> inner,
                                                      TlsRole role,
                                                      const DeviceIdentity& identity,

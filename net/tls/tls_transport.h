@@ -169,11 +169,6 @@ class TlsTransport final : public Transport {
   std::string protocol_version_;
 };
 
-// The certificate check of the TLS server side, for other servers of device
-// certificates (the relay): accepts a self-signed leaf (dates ignored), nothing else.
-// It authenticates nothing; it only lets the key's fingerprint be read afterwards.
-int VerifySelfSignedDeviceCertificate(int preverify_ok, X509_STORE_CTX* store);
-
 // Runs the whole handshake over `inner` (already connected, non-blocking), polling its fd
 // for up to `timeout_ms` (< 0: no limit), checking `*cancel` every 50 ms. Used before a
 // MessageChannel starts. Errors, each naming inner->PeerDescription() ("TLS handshake with

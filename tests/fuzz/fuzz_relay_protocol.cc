@@ -91,10 +91,14 @@ namespace lifeline::fuzz {
 std::vector<std::vector<uint8_t>> Seeds() {
   std::vector<RelayMessage> messages(8);
   messages[0].type = RelayMessageType::kRegister;
+  messages[0].device_spki = std::string(44, 'p');
+  messages[0].device_proof = std::string(64, 'q');
   messages[1].type = RelayMessageType::kConnect;
   messages[1].id = "123456789";
   messages[2].type = RelayMessageType::kAccept;
   messages[2].token = std::string(kRelayTokenBytes, 't');
+  messages[2].device_spki = std::string(44, 'p');
+  messages[2].device_proof = std::string(64, 'q');
   messages[3].type = RelayMessageType::kPing;
   messages[3].nonce = 42;
   messages[4].type = RelayMessageType::kRegistered;

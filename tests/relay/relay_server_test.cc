@@ -336,6 +336,7 @@ TEST_CASE("Only the registered host's own key can take its viewers", "[relay]") 
   RelayMessage accept;
   accept.type = RelayMessageType::kAccept;
   accept.token = *token;
+  REQUIRE(AddDeviceProof(thief, *connection, &accept).ok());
   REQUIRE(SendRelayMessage(connection->stream.get(), accept, 2000, nullptr).ok());
   auto after = ReceiveRelayMessage(connection->stream.get(), 3000, nullptr);
   CHECK_FALSE(after.ok());
@@ -345,6 +346,30 @@ TEST_CASE("Only the registered host's own key can take its viewers", "[relay]") 
   auto pairing = viewer_future.get();
   REQUIRE_FALSE(pairing.ok());
   CHECK(pairing.error().code == ErrorCode::kPeerUnknownOrOffline);
+}
+
+TEST_CASE("A device proof from another connection or without the key is refused", "[relay]") {
+  RelayFixture relay;
+  const DeviceIdentity identity = NewIdentity();
+  auto first = ConnectToRelay(relay.Endpoint(), identity, nullptr);
+  auto second = ConnectToRelay(relay.Endpoint(), identity, nullptr);
+  REQUIRE(first.ok());
+  REQUIRE(second.ok());
+  RelayMessage reg;
+  reg.type = RelayMessageType::kRegister;
+  REQUIRE(AddDeviceProof(identity, *first, &reg).ok());
+  // Replayed on the second connection: its exporter differs, so the proof fails.
+  REQUIRE(SendRelayMessage(second->stream.get(), reg, 2000, nullptr).ok());
+  CHECK_FALSE(ReceiveRelayMessage(second->stream.get(), 3000, nullptr).ok());
+  // Someone else's public key with our signature: refused too.
+  RelayMessage forged = reg;
+  const DeviceIdentity other = NewIdentity();
+  RelayMessage other_proof;
+  REQUIRE(AddDeviceProof(other, *first, &other_proof).ok());
+  forged.device_spki = other_proof.device_spki;
+  REQUIRE(SendRelayMessage(first->stream.get(), forged, 2000, nullptr).ok());
+  CHECK_FALSE(ReceiveRelayMessage(first->stream.get(), 3000, nullptr).ok());
+  CHECK(relay.server->metrics().registered_hosts == 0);
 }
 
 TEST_CASE("Malformed input closes that connection only", "[relay]") {
@@ -370,10 +395,12 @@ TEST_CASE("Silent hosts are dropped after three keep-alive intervals", "[relay]"
   RelayServerOptions options;
   options.keepalive_interval_ms = 200;
   RelayFixture relay(options);
-  auto connection = ConnectToRelay(relay.Endpoint(), NewIdentity(), nullptr);
+  const DeviceIdentity silent = NewIdentity();
+  auto connection = ConnectToRelay(relay.Endpoint(), silent, nullptr);
   REQUIRE(connection.ok());
   RelayMessage reg;
   reg.type = RelayMessageType::kRegister;
+  REQUIRE(AddDeviceProof(silent, *connection, &reg).ok());
   REQUIRE(SendRelayMessage(connection->stream.get(), reg, 2000, nullptr).ok());
   auto answer = ReceiveRelayMessage(connection->stream.get(), 3000, nullptr);
   REQUIRE(answer.ok());
