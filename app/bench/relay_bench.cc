@@ -261,26 +261,42 @@ void RunThroughput(int port, int pairs, double duration_s) {
   std::printf("throughput: %d pairs set up in %.2f s\n", pairs, SecondsSince(setup));
   std::atomic<bool> stop{false};
   std::atomic<uint64_t> received{0};
+  std::vector<std::atomic<uint64_t>> per_pair(all.size());
   std::vector<std::thread> threads;
   const auto start = Clock::now();
-  for (auto& pair : all) {
+  for (size_t i = 0; i < all.size(); ++i) {
+    Pair& pair = all[i];
+    std::atomic<uint64_t>& mine = per_pair[i];
     threads.emplace_back([&stop, &pair] {
       std::vector<uint8_t> chunk(16 * 1024, 0x5a);
       while (!stop.load() && pair.viewer->WriteAll(chunk.data(), chunk.size())) {
       }
     });
-    threads.emplace_back([&stop, &pair, &received] {
+    threads.emplace_back([&stop, &pair, &received, &mine] {
       std::vector<uint8_t> buffer(64 * 1024);
       while (!stop.load()) {
         const int n = pair.host->Read(buffer.data(), buffer.size());
         if (n <= 0)
           break;
         received += static_cast<uint64_t>(n);
+        mine += static_cast<uint64_t>(n);
       }
     });
   }
-  std::this_thread::sleep_for(std::chrono::duration<double>(duration_s));
+  std::this_thread::sleep_for(std::chrono::duration<double>(duration_s / 2));
+  std::vector<uint64_t> halfway(all.size());
+  for (size_t i = 0; i < all.size(); ++i)
+    halfway[i] = per_pair[i].load();
+  std::this_thread::sleep_for(std::chrono::duration<double>(duration_s / 2));
   const uint64_t bytes = received.load();
+  int stalled = 0;
+  uint64_t least = UINT64_MAX, most = 0;
+  for (size_t i = 0; i < all.size(); ++i) {
+    const uint64_t second_half = per_pair[i].load() - halfway[i];
+    stalled += second_half == 0 ? 1 : 0;
+    least = std::min(least, per_pair[i].load());
+    most = std::max(most, per_pair[i].load());
+  }
   const double elapsed = SecondsSince(start);
   stop.store(true);
   for (auto& pair : all) {
@@ -291,8 +307,9 @@ void RunThroughput(int port, int pairs, double duration_s) {
     thread.join();
   std::printf(
       "throughput: %d pairs, %.1f s, %.1f MB forwarded: %.2f Gbit/s total "
-      "(target >= 1)\n",
-      pairs, elapsed, bytes / 1e6, bytes * 8 / elapsed / 1e9);
+      "(target >= 1); per pair %.1f-%.1f MB, %d pairs moved nothing in the second "
+      "half\n",
+      pairs, elapsed, bytes / 1e6, bytes * 8 / elapsed / 1e9, least / 1e6, most / 1e6, stalled);
 }
 
 void RunLatency(int port, int samples) {
