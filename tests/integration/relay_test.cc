@@ -14,6 +14,7 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/proxy_fixtures.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
 
@@ -110,17 +111,23 @@ class RelayProcess {
   std::unique_ptr<Subprocess> process_;
 };
 
+// Proxy variables from the environment must not steer these tests.
+const std::vector<std::string> kProxyVariables = {"http_proxy",  "https_proxy", "HTTP_PROXY",
+                                                  "HTTPS_PROXY", "all_proxy",   "ALL_PROXY",
+                                                  "no_proxy",    "NO_PROXY"};
+
 struct HostProcess {
-  HostProcess(const TempDir& dir, const RelayProcess& relay, const std::string& pin) {
+  HostProcess(const TempDir& dir,
+              const RelayProcess& relay,
+              const std::string& pin,
+              std::vector<std::string> extra = {}) {
     out = dir.File("host.out");
+    std::vector<std::string> argv{LifelineBinary(), "host", "--source", "synthetic",
+                                  "--fps",          "20",   "--relay",  relay.address(),
+                                  "--relay-pin",    pin};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     process = std::make_unique<Subprocess>(
-        Subprocess::Options{{LifelineBinary(), "host", "--source", "synthetic", "--fps", "20",
-                             "--relay", relay.address(), "--relay-pin", pin},
-                            Env(dir, "host"),
-                            {},
-                            out,
-                            out,
-                            ""});
+        Subprocess::Options{argv, Env(dir, "host"), kProxyVariables, out, out, ""});
   }
   std::string WaitForId(int count = 1) {
     return WaitForMatch(out, "ID: ([0-9]{3} [0-9]{3} [0-9]{3})", 15'000, count);
@@ -141,16 +148,25 @@ std::unique_ptr<Subprocess> StartViewer(const TempDir& dir,
                                         const std::string& password_file,
                                         const std::string& stats,
                                         const std::string& out,
-                                        double duration_s) {
+                                        double duration_s,
+                                        std::vector<std::string> extra = {}) {
+  std::vector<std::string> argv{LifelineBinary(),
+                                "view",
+                                id,
+                                "--relay",
+                                relay.address(),
+                                "--relay-pin",
+                                relay.pin(),
+                                "--headless",
+                                "--password-file",
+                                password_file,
+                                "--stats",
+                                stats,
+                                "--duration",
+                                std::to_string(duration_s)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
   return std::make_unique<Subprocess>(
-      Subprocess::Options{{LifelineBinary(), "view", id, "--relay", relay.address(), "--relay-pin",
-                           relay.pin(), "--headless", "--password-file", password_file, "--stats",
-                           stats, "--duration", std::to_string(duration_s)},
-                          Env(dir, "viewer"),
-                          {},
-                          out,
-                          out,
-                          ""});
+      Subprocess::Options{argv, Env(dir, "viewer"), kProxyVariables, out, out, ""});
 }
 
 // Frames per second in the last stats line, -1 if none.
@@ -371,6 +387,39 @@ TEST_CASE("A connection flood is rate-limited while an established session keeps
   REQUIRE(status.has_value());
   CHECK(*status == 0);
   CHECK(LastFps(dir.File("stats.json")) >= 10);
+  host.process->Stop();
+}
+
+TEST_CASE("Host and viewer both behind an authenticating squid meet through the relay",
+          "[integration][relay][proxy][squid]") {
+  TempDir dir;
+  SquidProxy squid(SquidAuth::kBasic);
+  RelayProcess relay(dir);
+  relay.Start();
+  WriteStringToFile(dir.File("proxy-password"), std::string(kProxyPassword) + "\n");
+  const std::vector<std::string> proxy_flags{
+      "--proxy",  "http://" + squid.address(), "--proxy-user",
+      kProxyUser, "--proxy-password-file",     dir.File("proxy-password")};
+  HostProcess host(dir, relay, relay.pin(), proxy_flags);
+  const std::string id = host.WaitForId();
+  INFO(ReadFileToString(host.out));
+  REQUIRE(!id.empty());
+  // The host says how it got out.
+  CHECK(ReadFileToString(host.out).find("Connected to relay " + relay.address() + " (HTTP proxy") !=
+        std::string::npos);
+  auto viewer = StartViewer(dir, relay, id, PasswordFile(dir, host.out), dir.File("stats.json"),
+                            dir.File("viewer.out"), 3, proxy_flags);
+  const auto status = viewer->Wait(60'000);
+  INFO(ReadFileToString(dir.File("viewer.out")));
+  REQUIRE(status.has_value());
+  CHECK(*status == 0);
+  CHECK(LastFps(dir.File("stats.json")) >= 10);
+  // squid carried the viewer's tunnel (its line is written when the tunnel ends) with the
+  // login, and the proxy password appears in no output.
+  CHECK(squid.WaitForAccessLog("TCP_TUNNEL/200"));
+  CHECK(squid.AccessLog().find(kProxyUser) != std::string::npos);
+  CHECK(ReadFileToString(dir.File("viewer.out")).find(kProxyPassword) == std::string::npos);
+  CHECK(ReadFileToString(host.out).find(kProxyPassword) == std::string::npos);
   host.process->Stop();
 }
 
