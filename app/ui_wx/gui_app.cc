@@ -547,6 +547,12 @@ class TestHook : public wxEvtHandler {
       Emit("feedback", text);
       return true;
     }
+    if (command == "wait-consent") {
+      if (!app_->session_ui()->consent_open() && !TimedOut(Number(rest, 15000)))
+        return false;
+      Emit("consent_open", app_->session_ui()->consent_open() ? "1" : "0");
+      return true;
+    }
     if (command == "consent") {
       WxHostSessionUi* ui = app_->session_ui();
       if (!ui->AnswerConsentForTesting(rest == "accept")) {
@@ -560,7 +566,7 @@ class TestHook : public wxEvtHandler {
     }
     if (command == "wait-overlay") {
       SessionOverlay* overlay = app_->session_ui()->overlay();
-      if (!overlay || !overlay->IsShown()) {
+      if (!overlay || !overlay->IsShown() || !app_->session_ui()->session_shown()) {
         if (!TimedOut(Number(rest, 15000)))
           return false;
         Emit("overlay", "none");

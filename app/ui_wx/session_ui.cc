@@ -69,9 +69,8 @@ class ConsentDialog : public wxDialog {
         deadline_(std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms)),
         timer_(this) {
     auto* sizer = new wxBoxSizer(wxVERTICAL);
-    sizer->Add(
-        new wxStaticText(this, wxID_ANY, _("Someone wants to see and control this computer:")), 0,
-        wxALL, 12);
+    sizer->Add(new wxStaticText(this, wxID_ANY, _("Someone wants to connect to this computer:")), 0,
+               wxALL, 12);
     sizer->Add(new wxStaticText(this, wxID_ANY, PeerLine(peer)), 0, wxLEFT | wxRIGHT, 12);
     countdown_ = new wxStaticText(this, wxID_ANY, wxString());
     sizer->Add(countdown_, 0, wxALL, 12);
@@ -274,9 +273,11 @@ bool WxHostSessionUi::ShowSessionIndicator(const PeerInfo& peer) {
                                           callbacks_.disconnect();
                                       },
                                       {});
+        announced_ = false;
         const bool ok = overlay_->ShowOnScreen();
         if (ok && callbacks_.session_shown)
           callbacks_.session_shown(peer);
+        announced_ = ok;
         return ok;
       },
       kUiTimeoutMs);

@@ -76,11 +76,15 @@ class WxHostSessionUi : public HostSessionUi {
   SessionOverlay* overlay() const { return overlay_; }
   // UI thread: answers the open consent prompt as a click would (tests).
   bool AnswerConsentForTesting(bool accept);
+  bool consent_open() const { return consent_ != nullptr; }
+  // UI thread: the overlay is up and the main window was told (tests).
+  bool session_shown() const { return overlay_ != nullptr && announced_; }
 
  private:
   Callbacks callbacks_;
   SessionOverlay* overlay_ = nullptr;  // UI thread.
   PeerInfo peer_;                      // UI thread.
+  bool announced_ = false;             // UI thread: session_shown was called.
   std::chrono::steady_clock::time_point started_;
   class ConsentDialog* consent_ = nullptr;  // UI thread.
 };

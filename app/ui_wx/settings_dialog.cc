@@ -12,6 +12,7 @@
 #include <wx/textctrl.h>
 #include <wx/weakref.h>
 
+#include <algorithm>
 #include <thread>
 
 #include "app/ui_wx/wx_text.h"
@@ -28,13 +29,13 @@ wxString ProblemLabel(FieldProblem problem) {
     case FieldProblem::kRequired:
       return _("Required");
     case FieldProblem::kPortRange:
-      return _("A number from 1 to 65535");
+      return _("1 to 65535");
     case FieldProblem::kHostSyntax:
-      return _("Not a host name or IP address");
+      return _("Not a host name");
     case FieldProblem::kTooLong:
       return _("Too long");
     case FieldProblem::kInvalidChars:
-      return _("Contains characters that are not allowed");
+      return _("Characters not allowed");
     case FieldProblem::kUnknownValue:
       return _("Not an allowed value");
   }
@@ -52,14 +53,22 @@ RemoteServiceDialog::RemoteServiceDialog(wxWindow* parent, Context context)
       status_timer_(this) {
   auto* top = new wxBoxSizer(wxVERTICAL);
 
+  // The widest problem text in this language, so the dialog never clips one.
+  int problem_width = 0;
+  for (FieldProblem p :
+       {FieldProblem::kRequired, FieldProblem::kPortRange, FieldProblem::kHostSyntax,
+        FieldProblem::kTooLong, FieldProblem::kInvalidChars, FieldProblem::kUnknownValue}) {
+    problem_width = std::max(problem_width, GetTextExtent(ProblemLabel(p)).x + 4);
+  }
   // A label, the input, and the place for its problem, in one grid row.
-  auto row = [this](wxWindow* box, wxFlexGridSizer* grid, const wxString& label, wxTextCtrl** ctrl,
-                    long style, RemoteServiceField field) {
+  auto row = [this, problem_width](wxWindow* box, wxFlexGridSizer* grid, const wxString& label,
+                                   wxTextCtrl** ctrl, long style, RemoteServiceField field) {
     grid->Add(new wxStaticText(box, wxID_ANY, label), 0, wxALIGN_CENTER_VERTICAL);
-    *ctrl = new wxTextCtrl(box, wxID_ANY, wxString(), wxDefaultPosition, wxSize(200, -1), style);
+    *ctrl = new wxTextCtrl(box, wxID_ANY, wxString(), wxDefaultPosition, wxSize(170, -1), style);
     grid->Add(*ctrl, 1, wxEXPAND);
     auto* problem = new wxStaticText(box, wxID_ANY, wxString());
     problem->SetForegroundColour(wxColour(0xb0, 0x00, 0x20));
+    problem->SetMinSize(wxSize(problem_width, -1));  // Room for any problem text.
     grid->Add(problem, 0, wxALIGN_CENTER_VERTICAL);
     problems_[field] = problem;
   };
