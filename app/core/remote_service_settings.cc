@@ -7,6 +7,7 @@
 #include <toml++/toml.h>
 
 #include "app/core/audit_log.h"
+#include "net/tcp.h"
 
 namespace lifeline {
 namespace {
@@ -123,6 +124,12 @@ std::string_view FieldKey(RemoteServiceField field) {
       return "remote_service.service_account.password";
     case RemoteServiceField::kLanguage:
       return "ui.language";
+    case RemoteServiceField::kRelayAddress:
+      return "remote_service.relay";
+    case RemoteServiceField::kRelayFallback:
+      return "remote_service.relay_fallback";
+    case RemoteServiceField::kRelayPin:
+      return "remote_service.relay_pin";
   }
   return "remote_service";
 }
@@ -141,6 +148,10 @@ std::string_view ProblemText(FieldProblem problem) {
       return "contains characters that are not allowed";
     case FieldProblem::kUnknownValue:
       return "is not one of the allowed values";
+    case FieldProblem::kAddressSyntax:
+      return "must be HOST:PORT";
+    case FieldProblem::kPinSyntax:
+      return "must be 64 hexadecimal digits";
   }
   return "is invalid";
 }
@@ -220,6 +231,17 @@ std::vector<FieldIssue> ValidateRemoteService(const RemoteServiceSettings& s) {
     CheckText(&issues, RemoteServiceField::kServicePassword, s.service_password, kMaxPasswordSize,
               true);
   }
+  for (auto [field, text] : {std::pair{RemoteServiceField::kRelayAddress, &s.relay_address},
+                             std::pair{RemoteServiceField::kRelayFallback, &s.relay_fallback}}) {
+    if (!text->empty() && !ParseHostPort(*text).ok())
+      issues.push_back({field, FieldProblem::kAddressSyntax});
+  }
+  const bool pin_hex = s.relay_pin.size() == 64 &&
+                       s.relay_pin.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  if (!s.relay_address.empty() && s.relay_pin.empty())
+    issues.push_back({RemoteServiceField::kRelayPin, FieldProblem::kRequired});
+  else if (!s.relay_pin.empty() && !pin_hex)
+    issues.push_back({RemoteServiceField::kRelayPin, FieldProblem::kPinSyntax});
   if (!s.language.empty() && s.language != "en" && s.language != "it")
     issues.push_back({RemoteServiceField::kLanguage, FieldProblem::kUnknownValue});
   return issues;
@@ -230,6 +252,10 @@ Status CheckRemoteService(const RemoteServiceSettings& settings) {
   if (issues.empty())
     return Status::Ok();
   return FieldError(FieldKey(issues.front().field), ProblemText(issues.front().problem));
+}
+
+bool UsesRelay(const RemoteServiceSettings& settings) {
+  return settings.enabled && !settings.relay_address.empty();
 }
 
 ProxyConfig ToProxyConfig(const RemoteServiceSettings& s) {
@@ -263,6 +289,9 @@ std::string SerializeRemoteServiceToml(const RemoteServiceSettings& s) {
                      {"allow_remote_assistance", s.allow_remote_assistance},
                      {"organisation_id", s.organisation_id},
                      {"verification_code", s.verification_code},
+                     {"relay", s.relay_address},
+                     {"relay_fallback", s.relay_fallback},
+                     {"relay_pin", s.relay_pin},
                      {"proxy", proxy},
                      {"service_account", account}};
   toml::table root{{"remote_service", remote}, {"ui", toml::table{{"language", s.language}}}};
@@ -305,8 +334,10 @@ Status ParseRemoteServiceToml(std::string_view toml_text, RemoteServiceSettings*
         Read(*remote, kRemote, "allow_remote_assistance", &s.allow_remote_assistance),
         Read(*remote, kRemote, "organisation_id", &s.organisation_id),
         Read(*remote, kRemote, "verification_code", &s.verification_code),
-        Read(*proxy, kProxy, "mode", &mode), Read(*proxy, kProxy, "host", &s.proxy_host),
-        Read(*proxy, kProxy, "port", &s.proxy_port),
+        Read(*remote, kRemote, "relay", &s.relay_address),
+        Read(*remote, kRemote, "relay_fallback", &s.relay_fallback),
+        Read(*remote, kRemote, "relay_pin", &s.relay_pin), Read(*proxy, kProxy, "mode", &mode),
+        Read(*proxy, kProxy, "host", &s.proxy_host), Read(*proxy, kProxy, "port", &s.proxy_port),
         Read(*proxy, kProxy, "authentication", &s.proxy_auth),
         Read(*proxy, kProxy, "user", &s.proxy_user),
         Read(*proxy, kProxy, "domain", &s.proxy_domain), Read(*account, kAccount, "kind", &kind),

@@ -49,6 +49,13 @@ struct RemoteServiceSettings {
   std::string service_user;      // Required for kOtherAccount.
   std::string service_password;  // Secret: SecretStore only. Required for kOtherAccount.
 
+  // Where the remote service (the relay) is, for the settings file only (the seed dialog
+  // has no such fields). With `enabled` and a relay address the host registers there
+  // (through the proxy above) and the main window shows the relay's ID.
+  std::string relay_address;   // "relay.example:7000"; "" = direct mode.
+  std::string relay_fallback;  // "" = port 443 of the relay's host.
+  std::string relay_pin;       // 64 hex digits: SHA-256 of the relay's public key.
+
   // User interface language: "" follows the system, otherwise "en" or "it".
   std::string language;
 
@@ -67,15 +74,20 @@ enum class RemoteServiceField {
   kServiceUser,
   kServicePassword,
   kLanguage,
+  kRelayAddress,
+  kRelayFallback,
+  kRelayPin,
 };
 
 enum class FieldProblem {
-  kRequired,      // Empty, but the options chosen need it.
-  kPortRange,     // Not a whole number from 1 to 65535.
-  kHostSyntax,    // Not a host name (RFC 1123 labels) nor an IPv4/IPv6 address.
-  kTooLong,       // Longer than the field allows.
-  kInvalidChars,  // Control characters, or characters the field cannot hold.
-  kUnknownValue,  // Not one of the allowed values (language).
+  kRequired,       // Empty, but the options chosen need it.
+  kPortRange,      // Not a whole number from 1 to 65535.
+  kHostSyntax,     // Not a host name (RFC 1123 labels) nor an IPv4/IPv6 address.
+  kTooLong,        // Longer than the field allows.
+  kInvalidChars,   // Control characters, or characters the field cannot hold.
+  kUnknownValue,   // Not one of the allowed values (language).
+  kAddressSyntax,  // Not HOST:PORT.
+  kPinSyntax,      // Not 64 hex digits.
 };
 
 struct FieldIssue {
@@ -100,6 +112,9 @@ Status CheckRemoteService(const RemoteServiceSettings& settings);
 std::optional<int> ParsePortText(std::string_view text);
 // RFC 1123 host name, dotted IPv4, or IPv6 (optionally in brackets).
 bool IsValidHostName(std::string_view host);
+
+// True when the host should register with the relay (enabled, relay address set).
+bool UsesRelay(const RemoteServiceSettings& settings);
 
 // The net layer's view of the proxy fields (password included: it is for the connecting
 // code only, never for logs).

@@ -322,6 +322,11 @@ void MainFrame::ShowStatus(const HostServiceStatus& status) {
   status_->SetLabel(StatusWords(status));
   if (status.state == HostServiceState::kListening)
     address_->SetLabel(U(status.address));
+  if (status.state == HostServiceState::kRegistered) {
+    // Through the relay the partner uses the relay's ID, not an address.
+    id_->SetLabel(U(FormatDeviceId(status.id)));
+    address_->SetLabel(wxString::Format(_("via the relay %s"), U(status.address)));
+  }
   status_->Wrap(330);
   Layout();
 }
@@ -357,19 +362,27 @@ void MainFrame::OnConnect() {
         wxString::Format(_("Cannot connect: %s"), U(partner.error().message)));
     return;
   }
-  if (partner->kind == Partner::Kind::kId) {
-    // Reaching a partner by ID needs the relay; the viewer does not speak it yet.
+  const RemoteServiceSettings& remote = app_->settings().remote_service;
+  if (partner->kind == Partner::Kind::kId && remote.relay_address.empty()) {
     connect_status_->SetLabel(
         _("Connecting by ID needs a relay, which is not configured. Type the partner's "
           "address as HOST:PORT."));
     return;
   }
-  PasswordDialog dialog(this, U(partner->address));
+  const std::string target = partner->kind == Partner::Kind::kId ? partner->id : partner->address;
+  PasswordDialog dialog(this,
+                        U(partner->kind == Partner::Kind::kId ? FormatDeviceId(target) : target));
   if (dialog.ShowModal() != wxID_OK || dialog.password().empty())
     return;
   ViewerLaunch launch;
   launch.executable = ExecutableDir() + "/lifeline";
-  launch.address = partner->address;
+  launch.address = target;
+  if (partner->kind == Partner::Kind::kId) {
+    launch.extra_args = {"--relay", remote.relay_address, "--relay-pin", remote.relay_pin};
+    if (!remote.relay_fallback.empty())
+      launch.extra_args.insert(launch.extra_args.end(),
+                               {"--relay-fallback", remote.relay_fallback});
+  }
   launch.password = dialog.password();
   launch.two_factor_code = dialog.code();
   auto viewer = ViewerProcess::Start(launch);
@@ -378,7 +391,7 @@ void MainFrame::OnConnect() {
     return;
   }
   viewers_.push_back(std::move(viewer).value());
-  connect_status_->SetLabel(wxString::Format(_("Viewer started for %s"), U(partner->address)));
+  connect_status_->SetLabel(wxString::Format(_("Viewer started for %s"), U(target)));
   connect_status_->Wrap(300);
   viewer_timer_.Start(500);
 }
@@ -411,6 +424,7 @@ void MainFrame::OpenSettings() {
   context.store = app_->secret_store(&context.store_fallback_reason);
   context.licence = ReadLicence(paths_);
   context.service_status = [app = app_] { return app->service_status(); };
+  context.connect_target = app_->settings().remote_service.relay_address;
   context.restart_service = [app = app_] { app->RestartService(); };
   auto* dialog = new RemoteServiceDialog(this, std::move(context));
   dialog->Bind(wxEVT_CLOSE_WINDOW, [dialog](wxCloseEvent&) { dialog->Destroy(); });
@@ -501,12 +515,16 @@ class TestHook : public wxEvtHandler {
       return true;
     }
     if (command == "wait-listening") {
-      if (!app_->service() || (app_->service()->status().state != HostServiceState::kListening &&
-                               !TimedOut(Number(rest, 10000)))) {
+      // Ready for a partner: listening (direct) or registered with the relay.
+      const HostServiceState state =
+          app_->service() ? app_->service()->status().state : HostServiceState::kStopped;
+      if (state != HostServiceState::kListening && state != HostServiceState::kRegistered &&
+          !TimedOut(Number(rest, 10000))) {
         return false;
       }
       Emit("status", S(frame->status_text()));
-      Emit("address", app_->service()->status().address);
+      Emit("service_id", S(frame->id_text()));
+      Emit("address", app_->service() ? app_->service()->status().address : "");
       return true;
     }
     if (command == "sleep") {
@@ -727,6 +745,19 @@ void DesktopApp::StartService() {
   options.session.bitrate_kbps = settings_.host.bitrate_kbps;
   options.session.max_fps = settings_.host.max_fps;
   options.session.max_frames_in_flight = settings_.host.max_frames_in_flight;
+  const RemoteServiceSettings& remote = settings_.remote_service;
+  if (UsesRelay(remote)) {
+    // Relay mode: register through the proxy the Remote Service settings describe.
+    RemoteServiceSettings with_secrets = remote;
+    std::string unused;
+    if (SecretStore* store = secret_store(&unused))
+      static_cast<void>(LoadRemoteServiceSecrets(*store, &with_secrets));
+    options.use_relay = true;
+    options.relay.address = remote.relay_address;
+    options.relay.fallback_address = remote.relay_fallback;
+    options.relay.pin = remote.relay_pin;
+    options.relay.proxy = ToProxyConfig(with_secrets);
+  }
   service_ = std::make_unique<HostService>(options, security_.get());
   wxWeakRef<MainFrame> frame(frame_);
   service_->set_status_callback([this, frame](const HostServiceStatus& status) {

@@ -38,6 +38,10 @@ wxString ProblemLabel(FieldProblem problem) {
       return _("Characters not allowed");
     case FieldProblem::kUnknownValue:
       return _("Not an allowed value");
+    case FieldProblem::kAddressSyntax:
+      return _("Not HOST:PORT");
+    case FieldProblem::kPinSyntax:
+      return _("Not 64 hex digits");
   }
   return _("Invalid");
 }
@@ -253,7 +257,9 @@ void RemoteServiceDialog::Load(const RemoteServiceSettings& s) {
 }
 
 RemoteServiceSettings RemoteServiceDialog::ReadForm(bool* port_text_ok) const {
-  RemoteServiceSettings s;
+  // Start from the saved values: fields the dialog does not show (the relay) are kept.
+  RemoteServiceSettings s =
+      context_.settings ? context_.settings->remote_service : RemoteServiceSettings{};
   s.enabled = enable_->GetValue();
   s.allow_remote_assistance = allow_->GetValue();
   s.organisation_id = S(organisation_id_->GetValue());
@@ -298,8 +304,11 @@ void RemoteServiceDialog::Revalidate() {
   RemoteServiceSettings s = ReadForm(&port_ok);
   for (auto& [field, label] : problems_)
     label->SetLabel(wxString());
-  for (const FieldIssue& issue : ValidateRemoteService(s))
-    problems_[issue.field]->SetLabel(ProblemLabel(issue.problem));
+  for (const FieldIssue& issue : ValidateRemoteService(s)) {
+    // Relay fields live in the settings file only; their problems show on Save.
+    if (auto it = problems_.find(issue.field); it != problems_.end())
+      it->second->SetLabel(ProblemLabel(issue.problem));
+  }
   Layout();
 }
 

@@ -118,6 +118,36 @@ TEST_CASE("Each Remote Service field reports its own reason", "[app][remote_serv
   }
 }
 
+TEST_CASE("Relay fields: address syntax, pin required with an address", "[app][remote_service]") {
+  RemoteServiceSettings s;
+  s.enabled = true;
+  s.organisation_id = "ORG";
+  s.verification_code = "v";
+  CHECK_FALSE(UsesRelay(s));
+  s.relay_address = "relay.example";  // No port.
+  auto issues = ValidateRemoteService(s);
+  CHECK(Has(issues, RemoteServiceField::kRelayAddress, FieldProblem::kAddressSyntax));
+  CHECK(Has(issues, RemoteServiceField::kRelayPin, FieldProblem::kRequired));
+  s.relay_address = "relay.example:7000";
+  s.relay_pin = std::string(63, 'a');
+  CHECK(Has(ValidateRemoteService(s), RemoteServiceField::kRelayPin, FieldProblem::kPinSyntax));
+  s.relay_pin = std::string(64, 'A');
+  s.relay_fallback = "relay.example:443";
+  CHECK(ValidateRemoteService(s).empty());
+  CHECK(UsesRelay(s));
+  s.enabled = false;
+  CHECK_FALSE(UsesRelay(s));  // "Enable" off: no connection to the remote service at all.
+
+  Settings settings;
+  settings.remote_service = s;
+  auto again = ParseSettings(SerializeSettings(settings));
+  REQUIRE(again.ok());
+  CHECK(again->remote_service == s);
+  auto bad = ParseSettings("[remote_service]\nrelay = \"r:1\"\nrelay_pin = \"xyz\"\n");
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().message.rfind("remote_service.relay_pin", 0) == 0);
+}
+
 TEST_CASE("Port text and host name syntax", "[app][remote_service]") {
   CHECK(ParsePortText("8080") == 8080);
   CHECK(ParsePortText("1") == 1);

@@ -2,6 +2,7 @@
 // its hidden test hook (LIFELINE_GUI_TEST_SCRIPT: the same handlers as clicks).
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -261,6 +262,64 @@ TEST_CASE("Session overlay: bottom-right, on top, without a window manager",
 
 TEST_CASE("Session overlay: bottom-right, on top, with openbox", "[integration][desktop]") {
   CheckOverlay(true);
+}
+
+// Through a real lifeline-relay: the main window shows the relay's ID, and a headless
+// viewer reaching that ID gets the consent prompt and the overlay.
+TEST_CASE("Desktop app registers with the relay from its settings and serves by ID",
+          "[integration][desktop]") {
+  Xvfb xvfb(1280, 800);
+  TempDir dir;
+  const int relay_port = FreeLoopbackPort();
+  const std::string relay_address = "127.0.0.1:" + std::to_string(relay_port);
+  Subprocess relay(Subprocess::Options{
+      {LifelineBinary() + "-relay", "--listen", relay_address, "--metrics-listen",
+       "127.0.0.1:" + std::to_string(FreeLoopbackPort()), "--key", dir.File("relay_key.pem"),
+       "--cert", dir.File("relay_cert.pem"), "--create-key", "--db", dir.File("relay.sqlite"),
+       "--capture-file", dir.File("relay_capture.bin")},
+      {},
+      {},
+      dir.File("relay.out"),
+      dir.File("relay.out"),
+      ""});
+  std::string pin;
+  for (int i = 0; i < 500 && pin.empty(); ++i) {
+    const std::string text = ReadFileToString(dir.File("relay.out"));
+    if (auto at = text.find("pin: "); at != std::string::npos && text.size() >= at + 5 + 64)
+      pin = text.substr(at + 5, 64);
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  REQUIRE(pin.size() == 64);
+  WriteHostSettings(dir, FreeLoopbackPort(),
+                    "[remote_service]\nenabled = true\norganisation_id = \"ORG\"\n"
+                    "verification_code = \"v\"\nrelay = \"" +
+                        relay_address + "\"\nrelay_pin = \"" + pin + "\"\n");
+  GuiRun gui(dir, xvfb.display(),
+             "ready\nwait-listening 15000\nconsent accept\nwait-overlay 20000\n"
+             "disconnect\nwait-no-overlay 10000\nquit\n",
+             {{"http_proxy", ""}, {"https_proxy", ""}, {"all_proxy", ""}});
+  const std::string status = gui.WaitFor("status", 20000);
+  INFO("GUI log: " << ReadFileToString(dir.File("gui-" + std::to_string(1) + ".log")));
+  CHECK(status.find("connected to the relay " + relay_address) != std::string::npos);
+  const std::string id = gui.WaitFor("service_id", 1000);
+  REQUIRE(id.size() == 11);
+  WriteStringToFile(dir.File("password"), *gui.Find("password") + "\n");
+  Subprocess::Options viewer;
+  std::string digits = id;
+  digits.erase(std::remove(digits.begin(), digits.end(), ' '), digits.end());
+  viewer.argv = {LifelineBinary(), "view", digits,       "--relay",    relay_address,
+                 "--relay-pin",    pin,    "--headless", "--duration", "30"};
+  viewer.set_env = {{"XDG_CONFIG_HOME", dir.File("viewer-config")}, {"HOME", dir.path()}};
+  viewer.stdin_path = dir.File("password");
+  viewer.stderr_path = dir.File("viewer.log");
+  Subprocess view(viewer);
+  const std::string where = gui.WaitFor("overlay", 25000);
+  INFO("viewer log: " << ReadFileToString(dir.File("viewer.log")));
+  CHECK(where.find("928,660,340,128") == 0);
+  CHECK(gui.WaitFor("overlay_gone", 15000) == "1");
+  CHECK(gui.Finish() == 0);
+  view.Stop(2000);
+  relay.Stop(2000);
 }
 
 }  // namespace
