@@ -114,6 +114,16 @@ std::string_view ToString(ErrorCode code) {
       return "invalid access list";
     case ErrorCode::kThrottleStateCorrupt:
       return "throttle state corrupt";
+    case ErrorCode::kInputUnavailable:
+      return "input injection unavailable";
+    case ErrorCode::kInputInjectionFailed:
+      return "input injection failed";
+    case ErrorCode::kClipboardUnavailable:
+      return "clipboard unavailable";
+    case ErrorCode::kClipboardTooLarge:
+      return "clipboard text too large";
+    case ErrorCode::kRemoteControlRefused:
+      return "remote control not allowed";
     case ErrorCode::kSecretStoreUnavailable:
       return "no keyring available";
     case ErrorCode::kSecretStoreFailed:

@@ -86,6 +86,14 @@ enum class ErrorCode : uint16_t {
   kPolicyInvalid = 702,         // access.toml has an invalid entry; names the field and index.
   kThrottleStateCorrupt = 703,  // The throttle state file is unreadable; the throttle fails closed.
 
+  // Remote control (input, clipboard, file transfer): 800-849.
+  kInputUnavailable = 800,      // The host cannot inject input (no XTest on its display).
+  kInputInjectionFailed = 801,  // The X server refused an injected event or went away.
+  kClipboardUnavailable = 802,  // The clipboard cannot be read or owned on this system.
+  kClipboardTooLarge = 803,     // Clipboard text over the size cap; nothing was sent.
+  kRemoteControlRefused = 804,  // The session setting does not allow this (view-only, paused,
+                                // clipboard direction off); the message says which.
+
   // Desktop app (issue 6): 850-899.
   kSecretStoreUnavailable = 850,  // No keyring (Secret Service) answered; the message says why.
   kSecretStoreFailed = 851,       // The keyring or encrypted store refused a read or write.

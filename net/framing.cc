@@ -63,6 +63,14 @@ size_t MaxBodyBytes(uint32_t type) {
       return kMaxSmallMessageBytes;
     case Payload::kKeyframeRequest:
       return kMaxSmallMessageBytes;
+    case Payload::kPointerEvent:
+      return kMaxSmallMessageBytes;  // Seven varints: at most ~50 bytes.
+    case Payload::kKeyEvent:
+      return kMaxSmallMessageBytes;
+    case Payload::kTextEvent:
+      return kMaxTextEventBytes + 32;
+    case Payload::kClipboardText:
+      return kMaxClipboardBytes + 32;
     default:
       return 0;
   }
@@ -98,6 +106,14 @@ std::string_view MessageTypeName(uint32_t type) {
       return "FrameAck";
     case Payload::kKeyframeRequest:
       return "KeyframeRequest";
+    case Payload::kPointerEvent:
+      return "PointerEvent";
+    case Payload::kKeyEvent:
+      return "KeyEvent";
+    case Payload::kTextEvent:
+      return "TextEvent";
+    case Payload::kClipboardText:
+      return "ClipboardText";
     default:
       return "unknown";
   }

@@ -20,6 +20,9 @@ namespace lifeline {
 inline constexpr size_t kFrameHeaderBytes = 8;
 inline constexpr uint8_t kEnvelopeVersion = 1;
 inline constexpr size_t kMaxVideoChunkDataBytes = 16 * 1024;
+// Remote control: UTF-8 bytes of one TextEvent and of one ClipboardText.
+inline constexpr size_t kMaxTextEventBytes = 256;
+inline constexpr size_t kMaxClipboardBytes = 256 * 1024;
 
 // The largest body accepted for `type` (an Envelope field number); 0 for unknown types.
 size_t MaxBodyBytes(uint32_t type);

@@ -11,6 +11,7 @@
 #include "app/core/host_security_state.h"
 #include "app/core/host_service.h"
 #include "app/core/host_session.h"
+#include "app/core/input_script.h"
 #include "app/core/png_writer.h"
 #include "app/core/qr_code.h"
 #include "app/core/two_factor.h"
@@ -33,6 +34,30 @@ void PrintError(const std::string& what, const Error& error) {
 }
 
 constexpr int kTlsHandshakeTimeoutMs = 10'000;
+
+// The whole of a small file. Error kFileIo naming the file (missing, unreadable, larger
+// than `max_bytes`).
+Expected<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr)
+    return Error{ErrorCode::kFileIo, "cannot open " + path};
+  std::string text;
+  char buffer[4096];
+  size_t n = 0;
+  while ((n = std::fread(buffer, 1, sizeof buffer, file)) > 0) {
+    text.append(buffer, n);
+    if (text.size() > max_bytes) {
+      std::fclose(file);
+      return Error{ErrorCode::kFileIo,
+                   path + " is larger than " + std::to_string(max_bytes) + " bytes"};
+    }
+  }
+  const bool failed = std::ferror(file) != 0;
+  std::fclose(file);
+  if (failed)
+    return Error{ErrorCode::kFileIo, "cannot read " + path};
+  return text;
+}
 
 }  // namespace
 
@@ -104,6 +129,8 @@ int RunHostCommand(const HostCommandOptions& options,
   host_options.bitrate_kbps = settings.host.bitrate_kbps;
   host_options.max_fps = settings.host.max_fps;
   host_options.max_frames_in_flight = settings.host.max_frames_in_flight;
+  host_options.remote_control.control_mode =
+      options.view_only ? ControlMode::kViewOnly : ControlMode::kFull;
 
   if (!options.relay.address.empty()) {
     auto relay = ResolveRelayCliOptions(options.relay);
@@ -199,6 +226,17 @@ int RunViewCommand(const ViewCommandOptions& options,
     }
     address = *parsed;
     target = address->ToString();
+  }
+  std::vector<InputScriptStep> input_script;
+  if (!options.input_script_path.empty()) {
+    auto text = ReadSmallFile(options.input_script_path, kMaxInputScriptBytes);
+    auto steps =
+        text.ok() ? ParseInputScript(*text) : Expected<std::vector<InputScriptStep>>(text.error());
+    if (!steps.ok()) {
+      PrintError("--input-script", steps.error());
+      return 2;
+    }
+    input_script = std::move(steps).value();
   }
   auto identity = DeviceIdentity::LoadOrCreate(paths.config_dir);
   if (!identity.ok()) {
@@ -297,6 +335,23 @@ int RunViewCommand(const ViewCommandOptions& options,
     return 1;
   }
 
+  // Scripted input: once the host accepted us, on its own thread.
+  std::atomic<bool> script_stop{false};
+  std::thread script_thread;
+  if (!input_script.empty()) {
+    script_thread = std::thread([&] {
+      while (!session.authenticated() && !session.closed() && !stop.load() && !script_stop.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!session.authenticated())
+        return;
+      Status st = RunInputScript(input_script, session.remote_control(), script_stop);
+      if (!st.ok() && st.code() != ErrorCode::kCancelled)
+        PrintError("--input-script", st.error());
+      else if (st.ok())
+        log::Info("viewer: input script done");
+    });
+  }
+
   const auto start = std::chrono::steady_clock::now();
   auto expired = [&] {
     return options.duration_s > 0 && std::chrono::steady_clock::now() - start >=
@@ -317,6 +372,9 @@ int RunViewCommand(const ViewCommandOptions& options,
       exit_code = 1;
     }
   }
+  script_stop = true;
+  if (script_thread.joinable())
+    script_thread.join();
   const bool ended_by_host = session.closed();
   const Error reason = session.close_reason();
   session.Stop();

@@ -26,6 +26,7 @@ struct HostCommandOptions {
   bool require_consent = false;  // Ask the local user before each session.
   RelayCliOptions relay;         // --relay...: register with a relay instead of listening.
   ProxyCliOptions proxy;         // --proxy...: how to reach the relay.
+  bool view_only = false;        // The viewer watches; its keyboard and mouse are blocked.
 };
 
 struct ViewCommandOptions {
@@ -36,9 +37,10 @@ struct ViewCommandOptions {
   bool headless = false;
   std::string stats_path;
   std::string snapshot_path;
-  std::string password_file;  // First line: the one-time password. Empty: prompt/pipe.
-  std::string code_file;      // First line: the 2FA code, if the host asks. Empty: prompt.
-  double duration_s = 0;      // 0: until the host leaves or the window closes.
+  std::string password_file;      // First line: the one-time password. Empty: prompt/pipe.
+  std::string code_file;          // First line: the 2FA code, if the host asks. Empty: prompt.
+  double duration_s = 0;          // 0: until the host leaves or the window closes.
+  std::string input_script_path;  // Scripted input once the session runs (input_script.h).
 };
 
 // Both return the process exit code and print one clear sentence on failure.

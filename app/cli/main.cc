@@ -65,6 +65,8 @@ int main(int argc, char** argv) {
   host_cmd->add_option("--fps", host.max_fps, "Maximum frames per second (1-120)");
   host_cmd->add_option("--bitrate", host.bitrate_kbps, "Target bitrate in kbit/s");
   host_cmd->add_flag("--once", host.once, "Exit after the first viewer leaves");
+  host_cmd->add_flag("--view-only", host.view_only,
+                     "The viewer only watches: its keyboard and mouse are blocked");
   host_cmd->add_flag("--consent", host.require_consent,
                      "Ask on this terminal before each viewer may see the screen");
   AddRelayCliOptions(host_cmd, &host.relay);
@@ -82,6 +84,8 @@ int main(int argc, char** argv) {
   view_cmd->add_option("--snapshot", view.snapshot_path,
                        "On exit, write the last decoded frame as PNG");
   view_cmd->add_option("--duration", view.duration_s, "Leave after this many seconds");
+  view_cmd->add_option("--input-script", view.input_script_path,
+                       "Send the keyboard/mouse commands in FILE once the session runs");
   view_cmd->add_option("--password-file", view.password_file,
                        "Read the host's one-time password from the first line of this file "
                        "(otherwise: prompt, or one line on standard input)");

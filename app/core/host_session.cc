@@ -38,6 +38,7 @@ HostSession::HostSession(HostOptions options,
       security_(security),
       auth_(security, std::move(channel_info)),
       capturer_factory_(std::move(capturer_factory)),
+      remote_control_(options_.remote_control),
       slot_(MergeFrameDamage),
       rate_(RateControllerConfig{options_.bitrate_kbps,
                                  std::min(options_.bitrate_kbps, kMinAdaptiveBitrateKbps),
@@ -138,6 +139,7 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   channel_->Close(reason.code == ErrorCode::kConnectionClosed ? Error{ErrorCode::kOk, ""} : reason);
   channel_->WaitClosed(2000);
   channel_->Stop();
+  remote_control_.DetachInjector();  // Nothing stays pressed on the host.
   if (indicator_shown)
     security_->ui->HideSessionIndicator();
   FinishSecurityBookkeeping(reason);
@@ -148,6 +150,22 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   }
   log::Warning("host: session ended: {}", reason.ToString());
   return Status(reason);
+}
+
+void HostSession::StartRemoteControl() {
+  if (remote_control_.control_mode() == ControlMode::kViewOnly) {
+    log::Info("host: view-only session: the viewer's input is blocked");
+    remote_control_.AttachInjector(nullptr);
+    return;
+  }
+  auto injector = options_.input_injector_factory(options_.capture);
+  if (!injector.ok()) {
+    log::Warning("host: remote control unavailable, the session is view-only: {}",
+                 injector.error().ToString());
+    remote_control_.AttachInjector(nullptr);
+    return;
+  }
+  remote_control_.AttachInjector(std::move(injector).value());
 }
 
 bool HostSession::authenticated() const {
@@ -179,6 +197,9 @@ Error HostSession::AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* ind
                  "the host cannot show that a session is active, so it refuses the session"};
   }
   *indicator_shown = true;  // From here on it must be hidden again, whatever happens.
+  // Input goes somewhere only from now on (authenticated, consented, visible), and is
+  // ready before the viewer learns it may send.
+  StartRemoteControl();
   {
     std::lock_guard lock(mutex_);
     if (ended_)
@@ -283,6 +304,7 @@ void HostSession::CaptureLoop() {
           std::lock_guard lock(mutex_);
           ++stats_.frames_captured;
         }
+        remote_control_.SetCapturedArea(Rect::FromSize(frame->size()));
         slot_.Put(std::move(frame));
         break;
       }
@@ -513,6 +535,11 @@ void HostSession::OnMessage(const wire::Envelope& message) {
     case wire::Envelope::kPong:
       return;  // We do not ping; ignore.
     default:
+      if (RemoteControlHost::Handles(message)) {
+        if (Status st = remote_control_.HandleMessage(message); !st.ok())
+          channel_->Close(st.error());
+        return;
+      }
       channel_->Close(Error{ErrorCode::kUnexpectedMessage,
                             "message type " + std::to_string(message.payload_case()) +
                                 " is not valid from a viewer"});

@@ -49,14 +49,21 @@
 #include "app/core/audit_log.h"
 #include "app/core/auth_protocol.h"
 #include "app/core/rate_controller.h"
+#include "app/core/remote_control_host.h"
 #include "base/latest_slot.h"
 #include "base/status.h"
+#include "capture/input_injector.h"
 #include "capture/screen_capturer.h"
 #include "codec/video_encoder.h"
 #include "net/message_channel.h"
 #include "net/transport.h"
 
 namespace lifeline {
+
+// Makes the input injector when streaming starts (never before AuthResult); called on
+// Run()'s thread. Tests pass a fake.
+using InputInjectorFactory =
+    std::function<Expected<std::unique_ptr<InputInjector>>(const CaptureOptions&)>;
 
 struct HostOptions {
   CaptureOptions capture;
@@ -68,6 +75,9 @@ struct HostOptions {
   int max_fps = 30;
   int max_frames_in_flight = 2;
   int handshake_timeout_ms = 5000;
+  // Remote control (input, clipboard): see remote_control_host.h.
+  RemoteControlOptions remote_control;
+  InputInjectorFactory input_injector_factory = CreateInputInjector;
 };
 
 // Makes the capturer; called on the capture thread. Tests pass a fake.
@@ -108,6 +118,9 @@ class HostSession : public MessageChannel::Delegate {
   HostSessionStats stats() const;
   // True once the viewer passed authentication (and so the session counted as one).
   bool authenticated() const;
+  // Remote control of this session: "Pause control" (SetPaused), input statistics.
+  // Any thread.
+  RemoteControlHost& remote_control() { return remote_control_; }
 
   // MessageChannel::Delegate implementation (network thread).
   void OnConnected(const wire::Hello& peer_hello) override;
@@ -119,6 +132,7 @@ class HostSession : public MessageChannel::Delegate {
   // Consent and indicator. Sets `*indicator_shown` once the indicator is up.
   Error AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* indicator_shown);
   void FinishSecurityBookkeeping(const Error& reason);
+  void StartRemoteControl();  // Run()'s thread, when streaming starts.
   void CaptureLoop();
   void EncodeLoop(VideoCodec codec);
   void Fail(const Error& error);  // Any thread: ends the session with `error`.
@@ -128,6 +142,7 @@ class HostSession : public MessageChannel::Delegate {
   HostSecurity* const security_;
   HostAuthenticator auth_;  // Network thread only.
   CapturerFactory capturer_factory_;
+  RemoteControlHost remote_control_;
   std::unique_ptr<MessageChannel> channel_;
   LatestSlot<std::unique_ptr<Frame>> slot_;
 

@@ -1,5 +1,7 @@
 #include "app/core/viewer_session.h"
 
+#include "app/core/remote_control_host.h"
+
 #include <openssl/crypto.h>
 
 #include <chrono>
@@ -32,7 +34,12 @@ ViewerSession::ViewerSession(ViewerOptions options,
       auth_(options_.own_device_id,
             options_.password,
             channel_info.channel_binding,
-            options_.totp_code) {
+            options_.totp_code),
+      remote_control_([this](const wire::Envelope& message) {
+        // Nothing of ours before the host accepted us, nothing after the end.
+        return authenticated() && !closed() &&
+               channel_->Send(message, SendPriority::kControl) == SendResult::kOk;
+      }) {
   OPENSSL_cleanse(options_.password.data(), options_.password.size());
   options_.password.clear();
   ChannelOptions channel_options;
@@ -193,6 +200,14 @@ void ViewerSession::OnMessage(const wire::Envelope& message) {
     }
     case wire::Envelope::kPing: {
       channel_->Send(MakePong(message.ping(), MonotonicNowUs()), SendPriority::kControl);
+      return;
+    }
+    case wire::Envelope::kClipboardText: {
+      if (Status st = ValidateClipboardText(message.clipboard_text()); !st.ok()) {
+        channel_->Close(st.error());
+        return;
+      }
+      remote_control_.OnClipboardFromHost(message.clipboard_text().text());
       return;
     }
     default:

@@ -25,6 +25,7 @@
 
 #include "app/core/auth_protocol.h"
 #include "app/core/clock_sync.h"
+#include "app/core/remote_control_viewer.h"
 #include "app/core/stats.h"
 #include "base/bounded_queue.h"
 #include "base/latest_slot.h"
@@ -91,6 +92,9 @@ class ViewerSession : public MessageChannel::Delegate {
   // Called on the decode thread after each new picture (e.g. to wake an event loop).
   void set_frame_callback(std::function<void()> callback);
 
+  // Keyboard, mouse and clipboard towards the host (sends nothing before AuthResult).
+  RemoteControlViewer& remote_control() { return remote_control_; }
+
   StatsSnapshot latest_stats() const { return stats_.last(); }
   std::string peer_description() const { return channel_->peer_description(); }
 
@@ -111,6 +115,7 @@ class ViewerSession : public MessageChannel::Delegate {
   LatestSlot<std::shared_ptr<const DecodedFrame>> frames_;
   ChunkAssembler assembler_;  // Network thread only.
   ViewerAuthenticator auth_;  // Network thread only.
+  RemoteControlViewer remote_control_;
   ClockSync clock_sync_;
   StatsAccumulator stats_;
 

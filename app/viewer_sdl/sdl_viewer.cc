@@ -5,6 +5,7 @@
 #include <chrono>
 #include <memory>
 
+#include "app/viewer_sdl/sdl_input.h"
 #include "base/log.h"
 
 namespace lifeline {
@@ -75,6 +76,8 @@ Status RunSdlViewer(ViewerSession* session,
     SDL_PushEvent(&event);
   });
 
+  SdlInputForwarder input(&session->remote_control());
+  SDL_StartTextInput();
   TexturePtr texture;
   Size texture_size;
   bool fullscreen = options.fullscreen;
@@ -91,6 +94,7 @@ Status RunSdlViewer(ViewerSession* session,
       do {
         if (event.type == SDL_QUIT)
           quit = true;
+        input.Handle(event, texture_size);
         if (event.type == SDL_WINDOWEVENT)
           need_redraw = true;
         if (event.type == SDL_KEYDOWN && event.key.keysym.sym == SDLK_F11) {
@@ -129,6 +133,7 @@ Status RunSdlViewer(ViewerSession* session,
       need_redraw = false;
     }
   }
+  input.ReleaseAll();
   session->set_frame_callback(nullptr);
   return Status::Ok();
 }

@@ -624,6 +624,18 @@ std::vector<std::pair<std::string, wire::Envelope>> EveryMessage(const std::stri
   m.mutable_auth_result()->set_accepted(true);
   all.emplace_back("AuthResult", m);
   m.Clear();
+  m.mutable_pointer_event()->set_x(1);
+  all.emplace_back("PointerEvent", m);
+  m.Clear();
+  m.mutable_key_event()->set_keysym('a');
+  all.emplace_back("KeyEvent", m);
+  m.Clear();
+  m.mutable_text_event()->set_text("a");
+  all.emplace_back("TextEvent", m);
+  m.Clear();
+  m.mutable_clipboard_text()->set_text("a");
+  all.emplace_back("ClipboardText", m);
+  m.Clear();
   all.emplace_back("empty Envelope", m);
   return all;
 }

@@ -43,28 +43,11 @@ HostOptions SmallSyntheticHost() {
   return options;
 }
 
-// Runs HostSession::Run on its own thread.
-class HostThread {
+// The host session with the small synthetic screen, on its own thread.
+class HostThread : public testing::HostSessionThread {
  public:
   HostThread(HostSecurityFixture& fixture, SecureEnd end)
-      : session_(SmallSyntheticHost(), &fixture.security, end.info, std::move(end.transport)),
-        thread_([this] { result_ = session_.Run(stop_); }) {}
-  ~HostThread() {
-    stop_ = true;
-    static_cast<void>(Join());
-  }
-  Status Join() {
-    if (thread_.joinable())
-      thread_.join();
-    return result_;
-  }
-  HostSession& session() { return session_; }
-
- private:
-  std::atomic<bool> stop_{false};
-  Status result_;
-  HostSession session_;
-  std::thread thread_;
+      : HostSessionThread(SmallSyntheticHost(), fixture, std::move(end)) {}
 };
 
 std::unique_ptr<ViewerSession> MakeViewer(const HostSecurityFixture& fixture,

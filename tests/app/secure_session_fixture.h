@@ -16,6 +16,7 @@
 #include "app/core/audit_log.h"
 #include "app/core/auth_protocol.h"
 #include "app/core/host_credentials.h"
+#include "app/core/host_session.h"
 #include "app/core/session_ui.h"
 #include "app/core/throttle.h"
 #include "app/core/two_factor.h"
@@ -157,6 +158,30 @@ class HostSecurityFixture {
     REQUIRE(identity.ok());
     return std::move(identity).value();
   }
+};
+
+// Runs HostSession::Run on its own thread; the destructor stops and joins it.
+class HostSessionThread {
+ public:
+  HostSessionThread(HostOptions options, HostSecurityFixture& fixture, SecureEnd end)
+      : session_(std::move(options), &fixture.security, end.info, std::move(end.transport)),
+        thread_([this] { result_ = session_.Run(stop_); }) {}
+  ~HostSessionThread() {
+    stop_ = true;
+    static_cast<void>(Join());
+  }
+  Status Join() {
+    if (thread_.joinable())
+      thread_.join();
+    return result_;
+  }
+  HostSession& session() { return session_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  Status result_;
+  HostSession session_;
+  std::thread thread_;
 };
 
 }  // namespace lifeline::testing
