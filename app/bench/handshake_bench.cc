@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "app/bench/bench_host.h"
 #include "app/core/audit_log.h"
 #include "app/core/host_credentials.h"
 #include "app/core/host_session.h"
@@ -31,52 +32,24 @@
 namespace lifeline {
 namespace {
 
-class AutoUi final : public HostSessionUi {
- public:
-  ConsentDecision RequestConsent(const PeerInfo&, int) override {
-    return ConsentDecision::kAccepted;
-  }
-  bool ShowSessionIndicator(const PeerInfo&) override { return true; }
-  void HideSessionIndicator() override {}
-  void OnPasswordChanged(const std::string&, bool) override {}
-};
-
 int Main(int runs) {
   log::SetMinLevel(log::Level::kWarning);
-  char dir_template[] = "/tmp/lifeline-bench-XXXXXX";
-  if (!mkdtemp(dir_template))
+  bench::BenchHost bench;
+  if (!bench.Init())
     return 1;
-  const std::string dir = dir_template;
-  auto host_identity = DeviceIdentity::CreateEphemeral();
-  auto viewer_identity = DeviceIdentity::CreateEphemeral();
-  if (!host_identity.ok() || !viewer_identity.ok())
-    return 1;
-  const std::string host_id = DeviceIdFromFingerprint(host_identity->fingerprint());
-  auto credentials = HostCredentials::Create(host_id);
-  auto throttle = AuthThrottle::Open(dir + "/throttle.state", SystemWallClock::Get());
-  auto audit = AuditLog::Open(dir + "/audit.log", SystemWallClock::Get());
-  if (!credentials.ok() || !throttle.ok() || !audit.ok()) {
-    std::fprintf(stderr, "set-up failed\n");
-    return 1;
-  }
-  AutoUi ui;
-  HostSecurity security;
-  security.credentials = credentials->get();
-  security.throttle = throttle->get();
-  security.audit = audit->get();
-  security.ui = &ui;
-
-  auto listener = TcpListener::Listen(HostPort{"127.0.0.1", 0});
-  if (!listener.ok())
-    return 1;
-  const HostPort address = (*listener)->local_address();
+  HostSecurity& security = bench.security;
+  const DeviceIdentity* host_identity = &*bench.host_identity;
+  const DeviceIdentity* viewer_identity = &*bench.viewer_identity;
+  HostCredentials* credentials = bench.credentials.get();
+  TcpListener* listener = bench.listener.get();
+  const HostPort address = listener->local_address();
 
   std::vector<double> times_ms;
   for (int run = 0; run < runs; ++run) {
-    std::string password = (*credentials)->display_password();
+    std::string password = credentials->display_password();
     std::atomic<bool> stop{false};
     std::thread host_thread([&] {
-      auto transport = (*listener)->Accept(10'000);
+      auto transport = listener->Accept(10'000);
       if (!transport.ok())
         return;
       auto tls =
@@ -131,8 +104,6 @@ int Main(int runs) {
       "full handshake (TCP + TLS 1.3 + Hello + SPAKE2 with scrypt), %d runs on loopback:\n"
       "  median %.1f ms, p95 %.1f ms, min %.1f ms, max %.1f ms\n",
       runs, at(0.5), at(0.95), times_ms.front(), times_ms.back());
-  std::error_code ec;
-  std::filesystem::remove_all(dir, ec);
   return 0;
 }
 

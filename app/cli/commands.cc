@@ -59,6 +59,17 @@ Expected<std::string> ReadSmallFile(const std::string& path, size_t max_bytes) {
   return text;
 }
 
+// Replaces `path` with `text`. Error kFileIo naming the file.
+Status WriteSmallFile(const std::string& path, const std::string& text) {
+  std::FILE* file = std::fopen(path.c_str(), "wb");
+  if (file == nullptr)
+    return Status(ErrorCode::kFileIo, "cannot write " + path);
+  const bool ok = std::fwrite(text.data(), 1, text.size(), file) == text.size();
+  if (std::fclose(file) != 0 || !ok)
+    return Status(ErrorCode::kFileIo, "cannot write " + path);
+  return Status::Ok();
+}
+
 }  // namespace
 
 int RunHostCommand(const HostCommandOptions& options,
@@ -131,6 +142,12 @@ int RunHostCommand(const HostCommandOptions& options,
   host_options.max_frames_in_flight = settings.host.max_frames_in_flight;
   host_options.remote_control.control_mode =
       options.view_only ? ControlMode::kViewOnly : ControlMode::kFull;
+  auto clipboard_mode = ParseClipboardMode(options.clipboard);
+  if (!clipboard_mode.ok()) {
+    PrintError("--clipboard", clipboard_mode.error());
+    return 2;
+  }
+  host_options.remote_control.clipboard_mode = *clipboard_mode;
 
   if (!options.relay.address.empty()) {
     auto relay = ResolveRelayCliOptions(options.relay);
@@ -360,6 +377,12 @@ int RunViewCommand(const ViewCommandOptions& options,
   int exit_code = 0;
   if (options.headless) {
     while (!stop.load() && !expired() && !session.WaitClosed(100)) {
+      if (options.clipboard_out_path.empty())
+        continue;
+      if (auto text = session.remote_control().TakeClipboardFromHost()) {
+        if (Status st = WriteSmallFile(options.clipboard_out_path, *text); !st.ok())
+          PrintError("--clipboard-out", st.error());
+      }
     }
   } else {
     SdlViewerOptions sdl_options;

@@ -27,6 +27,7 @@ struct HostCommandOptions {
   RelayCliOptions relay;         // --relay...: register with a relay instead of listening.
   ProxyCliOptions proxy;         // --proxy...: how to reach the relay.
   bool view_only = false;        // The viewer watches; its keyboard and mouse are blocked.
+  std::string clipboard = "both";  // off | both | host-to-viewer | viewer-to-host.
 };
 
 struct ViewCommandOptions {
@@ -37,10 +38,11 @@ struct ViewCommandOptions {
   bool headless = false;
   std::string stats_path;
   std::string snapshot_path;
-  std::string password_file;      // First line: the one-time password. Empty: prompt/pipe.
-  std::string code_file;          // First line: the 2FA code, if the host asks. Empty: prompt.
-  double duration_s = 0;          // 0: until the host leaves or the window closes.
-  std::string input_script_path;  // Scripted input once the session runs (input_script.h).
+  std::string password_file;       // First line: the one-time password. Empty: prompt/pipe.
+  std::string code_file;           // First line: the 2FA code, if the host asks. Empty: prompt.
+  double duration_s = 0;           // 0: until the host leaves or the window closes.
+  std::string input_script_path;   // Scripted input once the session runs (input_script.h).
+  std::string clipboard_out_path;  // Headless: write the host's clipboard text here.
 };
 
 // Both return the process exit code and print one clear sentence on failure.

@@ -67,6 +67,8 @@ int main(int argc, char** argv) {
   host_cmd->add_flag("--once", host.once, "Exit after the first viewer leaves");
   host_cmd->add_flag("--view-only", host.view_only,
                      "The viewer only watches: its keyboard and mouse are blocked");
+  host_cmd->add_option("--clipboard", host.clipboard,
+                       "Clipboard text sharing: off, both, host-to-viewer, viewer-to-host");
   host_cmd->add_flag("--consent", host.require_consent,
                      "Ask on this terminal before each viewer may see the screen");
   AddRelayCliOptions(host_cmd, &host.relay);
@@ -86,6 +88,8 @@ int main(int argc, char** argv) {
   view_cmd->add_option("--duration", view.duration_s, "Leave after this many seconds");
   view_cmd->add_option("--input-script", view.input_script_path,
                        "Send the keyboard/mouse commands in FILE once the session runs");
+  view_cmd->add_option("--clipboard-out", view.clipboard_out_path,
+                       "Write clipboard text the host sends to FILE (headless)");
   view_cmd->add_option("--password-file", view.password_file,
                        "Read the host's one-time password from the first line of this file "
                        "(otherwise: prompt, or one line on standard input)");

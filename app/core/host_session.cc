@@ -140,6 +140,7 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
   channel_->WaitClosed(2000);
   channel_->Stop();
   remote_control_.DetachInjector();  // Nothing stays pressed on the host.
+  clipboard_.reset();
   if (indicator_shown)
     security_->ui->HideSessionIndicator();
   FinishSecurityBookkeeping(reason);
@@ -153,6 +154,7 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
 }
 
 void HostSession::StartRemoteControl() {
+  StartClipboard();
   if (remote_control_.control_mode() == ControlMode::kViewOnly) {
     log::Info("host: view-only session: the viewer's input is blocked");
     remote_control_.AttachInjector(nullptr);
@@ -160,12 +162,48 @@ void HostSession::StartRemoteControl() {
   }
   auto injector = options_.input_injector_factory(options_.capture);
   if (!injector.ok()) {
-    log::Warning("host: remote control unavailable, the session is view-only: {}",
-                 injector.error().ToString());
+    if (injector.error().code == ErrorCode::kInputUnavailable)
+      log::Info("host: no remote control in this session: {}", injector.error().ToString());
+    else
+      log::Warning("host: remote control unavailable, the session is view-only: {}",
+                   injector.error().ToString());
     remote_control_.AttachInjector(nullptr);
     return;
   }
   remote_control_.AttachInjector(std::move(injector).value());
+}
+
+void HostSession::StartClipboard() {
+  const ClipboardMode mode = remote_control_.clipboard_mode();
+  if (mode == ClipboardMode::kOff)
+    return;
+  auto clipboard = options_.clipboard_factory(options_.capture, kMaxClipboardBytes);
+  if (!clipboard.ok()) {
+    // No clipboard on this source (synthetic) is expected; anything else is worth a warning.
+    if (clipboard.error().code == ErrorCode::kClipboardUnavailable)
+      log::Info("host: no clipboard sharing in this session: {}", clipboard.error().ToString());
+    else
+      log::Warning("host: no clipboard sharing in this session: {}", clipboard.error().ToString());
+    return;
+  }
+  const bool to_viewer = mode == ClipboardMode::kBoth || mode == ClipboardMode::kHostToViewer;
+  Status started = (*clipboard)->Start([this, to_viewer](const std::string& text) {
+    if (!to_viewer)
+      return;
+    wire::Envelope message;
+    message.mutable_clipboard_text()->set_text(text);
+    channel_->Send(message, SendPriority::kControl);
+  });
+  if (!started.ok()) {
+    log::Warning("host: no clipboard sharing in this session: {}", started.ToString());
+    return;
+  }
+  clipboard_ = std::move(clipboard).value();
+  Clipboard* raw = clipboard_.get();
+  remote_control_.on_clipboard_from_viewer = [raw](const std::string& text) {
+    if (Status st = raw->SetText(text); !st.ok())
+      log::Info("host: clipboard text from the viewer not used: {}", st.ToString());
+  };
 }
 
 bool HostSession::authenticated() const {

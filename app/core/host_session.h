@@ -52,6 +52,7 @@
 #include "app/core/remote_control_host.h"
 #include "base/latest_slot.h"
 #include "base/status.h"
+#include "capture/clipboard.h"
 #include "capture/input_injector.h"
 #include "capture/screen_capturer.h"
 #include "codec/video_encoder.h"
@@ -64,6 +65,11 @@ namespace lifeline {
 // Run()'s thread. Tests pass a fake.
 using InputInjectorFactory =
     std::function<Expected<std::unique_ptr<InputInjector>>(const CaptureOptions&)>;
+
+// Makes the desktop clipboard when streaming starts (unless the clipboard setting is
+// off); called on Run()'s thread.
+using ClipboardFactory =
+    std::function<Expected<std::unique_ptr<Clipboard>>(const CaptureOptions&, size_t max_bytes)>;
 
 struct HostOptions {
   CaptureOptions capture;
@@ -78,6 +84,7 @@ struct HostOptions {
   // Remote control (input, clipboard): see remote_control_host.h.
   RemoteControlOptions remote_control;
   InputInjectorFactory input_injector_factory = CreateInputInjector;
+  ClipboardFactory clipboard_factory = CreateClipboard;
 };
 
 // Makes the capturer; called on the capture thread. Tests pass a fake.
@@ -133,6 +140,7 @@ class HostSession : public MessageChannel::Delegate {
   Error AuthorizeOnRunThread(const std::atomic<bool>& stop, bool* indicator_shown);
   void FinishSecurityBookkeeping(const Error& reason);
   void StartRemoteControl();  // Run()'s thread, when streaming starts.
+  void StartClipboard();      // Part of StartRemoteControl().
   void CaptureLoop();
   void EncodeLoop(VideoCodec codec);
   void Fail(const Error& error);  // Any thread: ends the session with `error`.
@@ -143,6 +151,9 @@ class HostSession : public MessageChannel::Delegate {
   HostAuthenticator auth_;  // Network thread only.
   CapturerFactory capturer_factory_;
   RemoteControlHost remote_control_;
+  // Created by StartRemoteControl() before streaming_ is set, destroyed after the
+  // network thread ended; its thread sends ClipboardText on the channel.
+  std::unique_ptr<Clipboard> clipboard_;
   std::unique_ptr<MessageChannel> channel_;
   LatestSlot<std::unique_ptr<Frame>> slot_;
 

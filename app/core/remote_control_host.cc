@@ -14,6 +14,20 @@ Status Malformed(std::string message) {
 
 }  // namespace
 
+Expected<ClipboardMode> ParseClipboardMode(std::string_view text) {
+  if (text == "off")
+    return ClipboardMode::kOff;
+  if (text == "both")
+    return ClipboardMode::kBoth;
+  if (text == "host-to-viewer")
+    return ClipboardMode::kHostToViewer;
+  if (text == "viewer-to-host")
+    return ClipboardMode::kViewerToHost;
+  return Error{ErrorCode::kSettingsInvalid,
+               "clipboard: '" + std::string(text) +
+                   "' is not one of off, both, host-to-viewer, viewer-to-host"};
+}
+
 Status ValidatePointerEvent(const wire::PointerEvent& event) {
   switch (event.button()) {
     case wire::POINTER_BUTTON_NONE:

@@ -15,6 +15,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <string_view>
 
 #include "app/core/input_filter.h"
 #include "base/status.h"
@@ -30,6 +31,10 @@ enum class ClipboardMode {
   kHostToViewer,
   kViewerToHost,
 };
+
+// "off", "both", "host-to-viewer", "viewer-to-host". Error kSettingsInvalid naming the
+// value otherwise.
+Expected<ClipboardMode> ParseClipboardMode(std::string_view text);
 
 struct RemoteControlOptions {
   ControlMode control_mode = ControlMode::kFull;
@@ -70,8 +75,9 @@ class RemoteControlHost {
   void SetCapturedArea(const Rect& area);
   InputFilterStats input_stats() const;
 
-  // The last clipboard text the viewer sent that the setting let through (empty: none).
-  // Host clipboard integration reads it from here.
+  // Called on the network thread with clipboard text from the viewer that the setting
+  // lets through (HostSession puts it on the desktop's clipboard). Set it before the
+  // session streams.
   std::function<void(const std::string&)> on_clipboard_from_viewer;
 
  private:

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "app/core/keysyms.h"
+#include "base/log.h"
 
 namespace lifeline {
 namespace {
@@ -111,8 +112,24 @@ void SdlInputForwarder::ReleaseAll() {
   pressed_.clear();
 }
 
+void SdlInputForwarder::PollClipboard() {
+  if (auto text = control_->TakeClipboardFromHost()) {
+    last_from_host_ = *text;
+    SDL_SetClipboardText(text->c_str());
+  }
+}
+
 bool SdlInputForwarder::Handle(const SDL_Event& event, Size frame) {
   switch (event.type) {
+    case SDL_CLIPBOARDUPDATE: {
+      char* text = SDL_GetClipboardText();
+      if (text != nullptr && *text != '\0' && last_from_host_ != text) {
+        if (Status st = control_->SendClipboard(text); !st.ok())
+          log::Info("viewer: clipboard not sent: {}", st.ToString());
+      }
+      SDL_free(text);
+      return true;
+    }
     case SDL_MOUSEMOTION: {
       if (frame.empty())
         return true;

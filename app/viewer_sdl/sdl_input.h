@@ -10,7 +10,8 @@
 // Super as keysyms. Right Alt is the viewer's AltGr (it composes text here) and is not
 // sent. Shortcuts for combinations the local system would take:
 //   Ctrl+Alt+End -> Ctrl+Alt+Del,  Alt+Page_Up -> Alt+Tab,  Alt+Home -> Super.
-// Losing focus releases every key sent as pressed.
+// Losing focus releases every key sent as pressed. Clipboard text goes both ways (the
+// host's setting decides what it accepts and sends).
 //
 // Threading: the render (main) thread only.
 #pragma once
@@ -20,6 +21,7 @@
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <string>
 
 #include "app/core/remote_control_viewer.h"
 #include "base/geometry.h"
@@ -38,12 +40,17 @@ class SdlInputForwarder {
   bool Handle(const SDL_Event& event, Size frame);
   // Releases every key this forwarder sent as pressed (focus lost, window closing).
   void ReleaseAll();
+  // Puts clipboard text that arrived from the host on the local clipboard. Call once per
+  // loop iteration. (Local copies go to the host on SDL_CLIPBOARDUPDATE in Handle();
+  // text that came from the host is not sent back.)
+  void PollClipboard();
 
  private:
   uint32_t Modifiers() const;
 
   RemoteControlViewer* const control_;
   std::map<SDL_Keycode, uint32_t> pressed_;  // SDL key -> keysym sent as pressed.
+  std::string last_from_host_;
   int last_x_ = -1;
   int last_y_ = -1;
 };

@@ -77,6 +77,11 @@ Status RunSdlViewer(ViewerSession* session,
   });
 
   SdlInputForwarder input(&session->remote_control());
+  session->remote_control().set_clipboard_callback([new_frame_event] {
+    SDL_Event event{};
+    event.type = new_frame_event;
+    SDL_PushEvent(&event);
+  });
   SDL_StartTextInput();
   TexturePtr texture;
   Size texture_size;
@@ -105,6 +110,7 @@ Status RunSdlViewer(ViewerSession* session,
     }
     if (quit)
       break;
+    input.PollClipboard();
 
     if (auto frame = session->frames().Take(); frame && *frame) {
       const I420Image& image = (*frame)->image;
@@ -134,6 +140,7 @@ Status RunSdlViewer(ViewerSession* session,
     }
   }
   input.ReleaseAll();
+  session->remote_control().set_clipboard_callback(nullptr);
   session->set_frame_callback(nullptr);
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <regex>
 #include <string>
 #include <thread>
@@ -13,6 +14,7 @@
 
 #include "tests/support/subprocess.h"
 #include "tests/support/temp_dir.h"
+#include "tests/support/x11_clipboard_peer.h"
 #include "tests/support/x11_input_probe.h"
 #include "tests/support/xvfb.h"
 
@@ -115,6 +117,72 @@ TEST_CASE("A view-only host ignores the viewer's mouse and keys", "[integration]
   const std::string host_log =
       ReadFileToString(setup.dir.File("host.err")) + ReadFileToString(setup.dir.File("host.out"));
   CHECK(host_log.find("view-only") != std::string::npos);
+  setup.host->Stop();
+}
+
+// Starts a headless viewer with `script` and --clipboard-out; returns it running.
+std::unique_ptr<Subprocess> StartViewer(HostAndViewer& setup, const std::string& script) {
+  WriteStringToFile(setup.dir.File("script.txt"), script);
+  auto viewer = std::make_unique<Subprocess>(Subprocess::Options{
+      .argv = {LifelineBinary(), "view", setup.address, "--headless", "--password-file",
+               setup.password_file, "--input-script", setup.dir.File("script.txt"),
+               "--clipboard-out", setup.dir.File("clipboard.out"), "--duration", "6"},
+      .set_env = Env(setup.dir, setup.xvfb.display()),
+      .stdout_path = setup.dir.File("view.out"),
+      .stderr_path = setup.dir.File("view.err")});
+  // The host shows its indicator line once the session runs.
+  FindInOutput(*setup.host, setup.dir.File("host.out"), std::regex("(Session active)"));
+  return viewer;
+}
+
+std::string WaitForFile(const std::string& path, const std::string& expected, int timeout_ms) {
+  std::string text;
+  for (int i = 0; i < timeout_ms / 50; ++i) {
+    text = ReadFileToString(path);
+    if (text == expected)
+      break;
+    std::this_thread::sleep_for(50ms);
+  }
+  return text;
+}
+
+std::optional<std::string> WaitForPaste(const std::string& display, const std::string& expected) {
+  std::optional<std::string> pasted;
+  for (int i = 0; i < 100 && pasted != expected; ++i) {
+    pasted = ReadX11Clipboard(display, 500);
+    if (pasted != expected)
+      std::this_thread::sleep_for(50ms);
+  }
+  return pasted;
+}
+
+TEST_CASE("Clipboard text crosses both ways: host X selection and viewer",
+          "[integration][display][clipboard]") {
+  HostAndViewer setup;
+  REQUIRE_FALSE(setup.address.empty());
+  auto viewer = StartViewer(setup, "wait 1500\nclipboard echo from the viewer\n");
+  INFO("host: " << ReadFileToString(setup.dir.File("host.err")));
+  INFO("viewer: " << ReadFileToString(setup.dir.File("view.err")));
+  // An application on the host copies: the viewer receives it.
+  X11ClipboardOwner copier(setup.xvfb.display(), "uname -a \xe2\x82\xac");
+  CHECK(WaitForFile(setup.dir.File("clipboard.out"), "uname -a \xe2\x82\xac", 5000) ==
+        "uname -a \xe2\x82\xac");
+  // The viewer's clipboard reaches applications on the host.
+  CHECK(WaitForPaste(setup.xvfb.display(), "echo from the viewer") == "echo from the viewer");
+  viewer->Stop();
+  setup.host->Stop();
+}
+
+TEST_CASE("Clipboard off on the host: nothing crosses either way",
+          "[integration][display][clipboard]") {
+  HostAndViewer setup({"--clipboard", "off"});
+  REQUIRE_FALSE(setup.address.empty());
+  auto viewer = StartViewer(setup, "wait 300\nclipboard should not arrive\n");
+  X11ClipboardOwner copier(setup.xvfb.display(), "host secret");
+  std::this_thread::sleep_for(2s);
+  CHECK(ReadFileToString(setup.dir.File("clipboard.out")).empty());
+  CHECK(ReadX11Clipboard(setup.xvfb.display(), 1000) == "host secret");
+  viewer->Stop();
   setup.host->Stop();
 }
 
