@@ -124,6 +124,16 @@ std::string_view ToString(ErrorCode code) {
       return "clipboard text too large";
     case ErrorCode::kRemoteControlRefused:
       return "remote control not allowed";
+    case ErrorCode::kFileNameRefused:
+      return "unsafe file name refused";
+    case ErrorCode::kFileExists:
+      return "file already exists";
+    case ErrorCode::kDiskFull:
+      return "disk full";
+    case ErrorCode::kFileChecksumMismatch:
+      return "file damaged in transfer (checksum mismatch)";
+    case ErrorCode::kFileTransferRefused:
+      return "file transfer declined at the host";
     case ErrorCode::kSecretStoreUnavailable:
       return "no keyring available";
     case ErrorCode::kSecretStoreFailed:

@@ -93,6 +93,12 @@ enum class ErrorCode : uint16_t {
   kClipboardTooLarge = 803,     // Clipboard text over the size cap; nothing was sent.
   kRemoteControlRefused = 804,  // The session setting does not allow this (view-only, paused,
                                 // clipboard direction off); the message says which.
+  kFileNameRefused = 805,    // A transfer's file name is unsafe (path, control characters,
+                             // reserved device name...); the message says why.
+  kFileExists = 806,         // The file is already there and the host did not agree to replace it.
+  kDiskFull = 807,           // The disk filled up; the partial file was removed.
+  kFileChecksumMismatch = 808,  // SHA-256 of the received file differs; it was removed.
+  kFileTransferRefused = 809,   // The person at the host declined the transfer.
 
   // Desktop app (issue 6): 850-899.
   kSecretStoreUnavailable = 850,  // No keyring (Secret Service) answered; the message says why.

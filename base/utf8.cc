@@ -48,6 +48,22 @@ bool DecodeUtf8(std::string_view utf8, std::u32string* out) {
   return true;
 }
 
+bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size())
+    return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i];
+    char y = b[i];
+    if (x >= 'A' && x <= 'Z')
+      x = static_cast<char>(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z')
+      y = static_cast<char>(y - 'A' + 'a');
+    if (x != y)
+      return false;
+  }
+  return true;
+}
+
 bool IsValidUtf8(std::string_view utf8) {
   std::u32string ignored;
   return DecodeUtf8(utf8, &ignored);

@@ -13,4 +13,7 @@ bool DecodeUtf8(std::string_view utf8, std::u32string* out);
 // True when `utf8` is valid UTF-8.
 bool IsValidUtf8(std::string_view utf8);
 
+// Equal when ASCII letters are compared without case (other bytes exactly).
+bool EqualsIgnoreAsciiCase(std::string_view a, std::string_view b);
+
 }  // namespace lifeline

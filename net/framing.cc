@@ -71,6 +71,16 @@ size_t MaxBodyBytes(uint32_t type) {
       return kMaxTextEventBytes + 32;
     case Payload::kClipboardText:
       return kMaxClipboardBytes + 32;
+    case Payload::kFileOffer:
+      return 512;  // A 255-byte name, a 32-byte hash, ids.
+    case Payload::kFileAnswer:
+      return 1024;
+    case Payload::kFileChunk:
+      return kMaxFileChunkDataBytes + 64;
+    case Payload::kFileProgress:
+      return kMaxSmallMessageBytes;
+    case Payload::kFileResult:
+      return 1024;
     default:
       return 0;
   }
@@ -114,6 +124,16 @@ std::string_view MessageTypeName(uint32_t type) {
       return "TextEvent";
     case Payload::kClipboardText:
       return "ClipboardText";
+    case Payload::kFileOffer:
+      return "FileOffer";
+    case Payload::kFileAnswer:
+      return "FileAnswer";
+    case Payload::kFileChunk:
+      return "FileChunk";
+    case Payload::kFileProgress:
+      return "FileProgress";
+    case Payload::kFileResult:
+      return "FileResult";
     default:
       return "unknown";
   }

@@ -23,6 +23,8 @@ inline constexpr size_t kMaxVideoChunkDataBytes = 16 * 1024;
 // Remote control: UTF-8 bytes of one TextEvent and of one ClipboardText.
 inline constexpr size_t kMaxTextEventBytes = 256;
 inline constexpr size_t kMaxClipboardBytes = 256 * 1024;
+// File transfer: data bytes of one FileChunk.
+inline constexpr size_t kMaxFileChunkDataBytes = 16 * 1024;
 
 // The largest body accepted for `type` (an Envelope field number); 0 for unknown types.
 size_t MaxBodyBytes(uint32_t type);

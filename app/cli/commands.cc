@@ -125,7 +125,7 @@ int RunHostCommand(const HostCommandOptions& options,
     return 1;
   }
   HostSecurityState& state = **security_state;
-  TerminalHostUi ui(stdout);
+  TerminalHostUi ui(stdout, options.confirm_on_stdin);
   state.security.ui = &ui;
 
   HostServiceOptions service_options;
@@ -148,6 +148,7 @@ int RunHostCommand(const HostCommandOptions& options,
     return 2;
   }
   host_options.remote_control.clipboard_mode = *clipboard_mode;
+  host_options.receive_dir = options.receive_dir;
 
   if (!options.relay.address.empty()) {
     auto relay = ResolveRelayCliOptions(options.relay);
@@ -369,6 +370,46 @@ int RunViewCommand(const ViewCommandOptions& options,
     });
   }
 
+  // A file for the host: once the host accepted us, on its own thread.
+  std::atomic<bool> file_done{false};
+  std::atomic<bool> file_failed{false};
+  std::thread file_thread;
+  if (!options.send_path.empty()) {
+    file_thread = std::thread([&] {
+      while (!session.authenticated() && !session.closed() && !stop.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (!session.authenticated()) {
+        file_failed = true;
+        file_done = true;
+        return;
+      }
+      std::fprintf(stderr, "Sending %s (waiting for the host to accept)...\n",
+                   options.send_path.c_str());
+      auto last_decile = std::make_shared<std::atomic<int>>(-1);
+      OutgoingFile* transfer =
+          session.SendFile(options.send_path, [last_decile](uint64_t done, uint64_t size) {
+            const int decile = size ? static_cast<int>(done * 10 / size) : 10;
+            if (last_decile->exchange(decile) != decile)
+              std::fprintf(stderr, "  sent %d%%\n", decile * 10);
+          });
+      std::optional<OutgoingFile::Outcome> outcome;
+      while (!outcome && !stop.load())
+        outcome = transfer->Wait(200);
+      if (outcome && outcome->status.ok()) {
+        std::fprintf(stderr, "Sent %s: the host verified it (SHA-256)%s.\n",
+                     options.send_path.c_str(),
+                     outcome->resumed_from > 0
+                         ? (", resumed at byte " + std::to_string(outcome->resumed_from)).c_str()
+                         : "");
+      } else {
+        PrintError("--send",
+                   outcome ? outcome->status.error() : Error{ErrorCode::kCancelled, "stopped"});
+        file_failed = true;
+      }
+      file_done = true;
+    });
+  }
+
   const auto start = std::chrono::steady_clock::now();
   auto expired = [&] {
     return options.duration_s > 0 && std::chrono::steady_clock::now() - start >=
@@ -377,6 +418,8 @@ int RunViewCommand(const ViewCommandOptions& options,
   int exit_code = 0;
   if (options.headless) {
     while (!stop.load() && !expired() && !session.WaitClosed(100)) {
+      if (file_done.load() && options.duration_s <= 0)
+        break;  // The file was the point of this run.
       if (options.clipboard_out_path.empty())
         continue;
       if (auto text = session.remote_control().TakeClipboardFromHost()) {
@@ -398,9 +441,14 @@ int RunViewCommand(const ViewCommandOptions& options,
   script_stop = true;
   if (script_thread.joinable())
     script_thread.join();
+  const bool ended_before_file = !options.send_path.empty() && !file_done.load();
   const bool ended_by_host = session.closed();
   const Error reason = session.close_reason();
-  session.Stop();
+  session.Stop();  // Also ends a transfer still running (resumable): its thread returns.
+  if (file_thread.joinable())
+    file_thread.join();
+  if (file_failed.load() || ended_before_file)
+    exit_code = 1;
   if (ended_by_host && reason.code != ErrorCode::kConnectionClosed &&
       reason.code != ErrorCode::kOk) {
     PrintError("session ended", reason);

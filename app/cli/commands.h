@@ -28,6 +28,8 @@ struct HostCommandOptions {
   ProxyCliOptions proxy;         // --proxy...: how to reach the relay.
   bool view_only = false;        // The viewer watches; its keyboard and mouse are blocked.
   std::string clipboard = "both";  // off | both | host-to-viewer | viewer-to-host.
+  std::string receive_dir;         // Files from viewers land here (each confirmed).
+  bool confirm_on_stdin = false;   // Answer confirmations from standard input.
 };
 
 struct ViewCommandOptions {
@@ -43,6 +45,7 @@ struct ViewCommandOptions {
   double duration_s = 0;           // 0: until the host leaves or the window closes.
   std::string input_script_path;   // Scripted input once the session runs (input_script.h).
   std::string clipboard_out_path;  // Headless: write the host's clipboard text here.
+  std::string send_path;           // Send this file to the host (it confirms).
 };
 
 // Both return the process exit code and print one clear sentence on failure.

@@ -67,6 +67,10 @@ int main(int argc, char** argv) {
   host_cmd->add_flag("--once", host.once, "Exit after the first viewer leaves");
   host_cmd->add_flag("--view-only", host.view_only,
                      "The viewer only watches: its keyboard and mouse are blocked");
+  host_cmd->add_option("--receive-dir", host.receive_dir,
+                       "Folder for files viewers send (each one is confirmed here)");
+  host_cmd->add_flag("--confirm-on-stdin", host.confirm_on_stdin,
+                     "Read answers to file confirmations from standard input (scripts)");
   host_cmd->add_option("--clipboard", host.clipboard,
                        "Clipboard text sharing: off, both, host-to-viewer, viewer-to-host");
   host_cmd->add_flag("--consent", host.require_consent,
@@ -88,6 +92,8 @@ int main(int argc, char** argv) {
   view_cmd->add_option("--duration", view.duration_s, "Leave after this many seconds");
   view_cmd->add_option("--input-script", view.input_script_path,
                        "Send the keyboard/mouse commands in FILE once the session runs");
+  view_cmd->add_option("--send", view.send_path,
+                       "Send FILE to the host (confirmed there); headless: leave when done");
   view_cmd->add_option("--clipboard-out", view.clipboard_out_path,
                        "Write clipboard text the host sends to FILE (headless)");
   view_cmd->add_option("--password-file", view.password_file,

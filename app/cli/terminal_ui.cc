@@ -53,6 +53,51 @@ ConsentDecision TerminalHostUi::RequestConsent(const PeerInfo& peer, int timeout
   return decision;
 }
 
+FileDecision TerminalHostUi::ConfirmFileTransfer(const PeerInfo& peer,
+                                                 const FileTransferRequest& request,
+                                                 int timeout_ms) {
+  std::string question = "\nViewer " + FormatDeviceId(peer.device_id) + " sends the file '" +
+                         request.name + "' (" + std::to_string(request.size_bytes) + " bytes" +
+                         (request.resume_from_bytes >= 0
+                              ? ", continuing at " + std::to_string(request.resume_from_bytes)
+                              : std::string()) +
+                         "). Accept? [y/N]";
+  if (request.exists)
+    question += " (a file of that name exists: 'r' replaces it, 'y' keeps it and fails)";
+  question += " ";
+  const int in = answers_on_stdin_ ? STDIN_FILENO : open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (in < 0) {
+    std::fprintf(out_, "Declined file '%s': there is no terminal to ask.\n", request.name.c_str());
+    std::fflush(out_);
+    return FileDecision::kDecline;
+  }
+  std::fprintf(out_, "%s", question.c_str());
+  std::fflush(out_);
+  if (!answers_on_stdin_ && write(in, question.data(), question.size()) < 0) {
+    close(in);
+    return FileDecision::kDecline;
+  }
+  FileDecision decision = FileDecision::kDecline;
+  pollfd pfd{in, POLLIN, 0};
+  if (poll(&pfd, 1, timeout_ms) > 0) {
+    // One line, byte by byte (no buffering past it: later questions read the next line).
+    std::string answer;
+    char c = 0;
+    while (read(in, &c, 1) == 1 && c != '\n' && answer.size() < 16)
+      answer.push_back(c);
+    if (!answer.empty() && (answer[0] == 'y' || answer[0] == 'Y'))
+      decision = FileDecision::kAccept;
+    else if (!answer.empty() && (answer[0] == 'r' || answer[0] == 'R') && request.exists)
+      decision = FileDecision::kAcceptReplace;
+  }
+  if (!answers_on_stdin_)
+    close(in);
+  std::fprintf(out_, "%s file '%s'.\n",
+               decision == FileDecision::kDecline ? "Declined" : "Accepted", request.name.c_str());
+  std::fflush(out_);
+  return decision;
+}
+
 bool TerminalHostUi::ShowSessionIndicator(const PeerInfo& peer) {
   const int written = std::fprintf(
       out_,

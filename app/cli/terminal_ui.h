@@ -15,8 +15,10 @@ namespace lifeline {
 
 class TerminalHostUi final : public HostSessionUi {
  public:
-  // Writes to `out` (stdout in the CLI).
-  explicit TerminalHostUi(FILE* out) : out_(out) {}
+  // Writes to `out` (stdout in the CLI). With `answers_on_stdin`, questions about files
+  // are answered by lines on standard input (a scripted host) instead of the terminal.
+  explicit TerminalHostUi(FILE* out, bool answers_on_stdin = false)
+      : out_(out), answers_on_stdin_(answers_on_stdin) {}
 
   // Prints "ID: ..." and "Password: ...".
   void ShowCredentials(const std::string& display_id, const std::string& display_password);
@@ -28,9 +30,15 @@ class TerminalHostUi final : public HostSessionUi {
   bool ShowSessionIndicator(const PeerInfo& peer) override;
   void HideSessionIndicator() override;
   void OnPasswordChanged(const std::string& display_password, bool after_failures) override;
+  // Asks "Accept file NAME (SIZE) from viewer ...? [y/N]" ("r" replaces an existing file)
+  // on /dev/tty (or standard input, see the constructor); no answer in time is a decline.
+  FileDecision ConfirmFileTransfer(const PeerInfo& peer,
+                                   const FileTransferRequest& request,
+                                   int timeout_ms) override;
 
  private:
   FILE* const out_;
+  const bool answers_on_stdin_;
 };
 
 // Reads a secret without echo from the controlling terminal after printing `prompt`, or

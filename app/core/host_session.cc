@@ -52,6 +52,29 @@ HostSession::HostSession(HostOptions options,
   }
   channel_options.handshake_timeout_ms = options_.handshake_timeout_ms;
   channel_ = std::make_unique<MessageChannel>(std::move(transport), channel_options, this);
+
+  std::unique_ptr<ReceiveFolder> folder;
+  if (!options_.receive_dir.empty()) {
+    auto opened = ReceiveFolder::Open(options_.receive_dir);
+    if (opened.ok())
+      folder = std::move(opened).value();
+    else
+      log::Warning("host: files from viewers will be declined: {}", opened.error().ToString());
+  }
+  incoming_files_ = std::make_unique<IncomingFiles>(
+      std::move(folder), [this](const wire::Envelope& message, SendPriority priority) {
+        return channel_->Send(message, priority) == SendResult::kOk;
+      });
+  incoming_files_->on_offer = [this] { cv_.notify_all(); };
+  incoming_files_->on_progress = [](const std::string& name, uint64_t done, uint64_t size) {
+    log::Info("files: receiving {}: {}%", name, size ? done * 100 / size : 100);
+  };
+  incoming_files_->on_finished = [](const std::string& name, const Status& result) {
+    if (result.ok())
+      log::Info("files: received {} (SHA-256 verified)", name);
+    else
+      log::Warning("files: {} not received: {}", name, result.ToString());
+  };
 }
 
 HostSession::~HostSession() {
@@ -114,10 +137,16 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
     capture_thread = std::thread([this] { CaptureLoop(); });
     encode_thread = std::thread([this, codec] { EncodeLoop(codec); });
   }
-  {
-    std::unique_lock lock(mutex_);
-    while (!ended_ && !stop.load())
+  while (true) {
+    {
+      std::unique_lock lock(mutex_);
+      if (ended_ || stop.load())
+        break;
       cv_.wait_for(lock, std::chrono::milliseconds(100));
+      if (ended_ || stop.load())
+        break;
+    }
+    ServeFileOffers();  // Blocks while the person at the host decides; fine here.
   }
 
   // 3. Tear down: stop our threads first, then close the channel politely.
@@ -171,6 +200,27 @@ void HostSession::StartRemoteControl() {
     return;
   }
   remote_control_.AttachInjector(std::move(injector).value());
+}
+
+void HostSession::ServeFileOffers() {
+  bool exists = false;
+  int64_t resume_from = -1;
+  auto offer = incoming_files_->TakePendingOffer(&exists, &resume_from);
+  if (!offer)
+    return;
+  FileDecision decision = FileDecision::kDecline;
+  if (ValidateTransferName(offer->name()).ok()) {
+    PeerInfo peer;
+    {
+      std::lock_guard lock(mutex_);
+      peer = auth_peer_;
+    }
+    FileTransferRequest request{offer->name(), offer->size(), exists, resume_from};
+    decision = security_->ui->ConfirmFileTransfer(peer, request, options_.file_confirm_timeout_ms);
+    if (decision == FileDecision::kAcceptReplace && !exists)
+      decision = FileDecision::kAccept;
+  }
+  incoming_files_->Answer(*offer, decision);  // An unsafe name is refused with its reason.
 }
 
 void HostSession::StartClipboard() {
@@ -573,6 +623,11 @@ void HostSession::OnMessage(const wire::Envelope& message) {
     case wire::Envelope::kPong:
       return;  // We do not ping; ignore.
     default:
+      if (IncomingFiles::Handles(message)) {
+        if (Status st = incoming_files_->HandleMessage(message); !st.ok())
+          channel_->Close(st.error());
+        return;
+      }
       if (RemoteControlHost::Handles(message)) {
         if (Status st = remote_control_.HandleMessage(message); !st.ok())
           channel_->Close(st.error());

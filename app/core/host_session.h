@@ -48,6 +48,7 @@
 
 #include "app/core/audit_log.h"
 #include "app/core/auth_protocol.h"
+#include "app/core/file_transfer.h"
 #include "app/core/rate_controller.h"
 #include "app/core/remote_control_host.h"
 #include "base/latest_slot.h"
@@ -85,6 +86,10 @@ struct HostOptions {
   RemoteControlOptions remote_control;
   InputInjectorFactory input_injector_factory = CreateInputInjector;
   ClipboardFactory clipboard_factory = CreateClipboard;
+  // Files from the viewer land only here, each confirmed through the UI; empty: every
+  // transfer is declined.
+  std::string receive_dir;
+  int file_confirm_timeout_ms = 60'000;
 };
 
 // Makes the capturer; called on the capture thread. Tests pass a fake.
@@ -141,6 +146,7 @@ class HostSession : public MessageChannel::Delegate {
   void FinishSecurityBookkeeping(const Error& reason);
   void StartRemoteControl();  // Run()'s thread, when streaming starts.
   void StartClipboard();      // Part of StartRemoteControl().
+  void ServeFileOffers();     // Run()'s thread: asks the UI about offered files.
   void CaptureLoop();
   void EncodeLoop(VideoCodec codec);
   void Fail(const Error& error);  // Any thread: ends the session with `error`.
@@ -154,6 +160,7 @@ class HostSession : public MessageChannel::Delegate {
   // Created by StartRemoteControl() before streaming_ is set, destroyed after the
   // network thread ended; its thread sends ClipboardText on the channel.
   std::unique_ptr<Clipboard> clipboard_;
+  std::unique_ptr<IncomingFiles> incoming_files_;  // Network thread + Run()'s thread.
   std::unique_ptr<MessageChannel> channel_;
   LatestSlot<std::unique_ptr<Frame>> slot_;
 

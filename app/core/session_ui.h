@@ -12,6 +12,7 @@
 // calls are fine there; a GUI front-end marshals to its UI thread and waits).
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 namespace lifeline {
@@ -24,6 +25,16 @@ struct PeerInfo {
 
 enum class ConsentDecision { kAccepted, kDenied, kTimedOut };
 
+// ---- File transfer confirmation (issue 7; separate from the session contract) ----
+// Every file a viewer sends is confirmed by the person at the host (security.md 2.9).
+struct FileTransferRequest {
+  std::string name;  // Already checked to be one plain, safe file name.
+  uint64_t size_bytes = 0;
+  bool exists = false;             // A file of that name is already in the receive folder.
+  int64_t resume_from_bytes = -1;  // >= 0: continues a transfer cut earlier.
+};
+enum class FileDecision { kDecline, kAccept, kAcceptReplace };
+
 class HostSessionUi {
  public:
   virtual ~HostSessionUi() = default;
@@ -35,6 +46,16 @@ class HostSessionUi {
   // The one-time password changed (after a session, or after repeated failures, in which
   // case `after_failures` is true and the user should be told why).
   virtual void OnPasswordChanged(const std::string& display_password, bool after_failures) = 0;
+
+  // File transfer (issue 7): may the viewer put `request.name` into the receive folder?
+  // kAcceptReplace only when `request.exists` and the person agreed to replace it.
+  // No answer within `timeout_ms` is a decline. The default declines every transfer: a
+  // front-end that cannot ask accepts nothing (fail closed).
+  virtual FileDecision ConfirmFileTransfer(const PeerInfo& /*peer*/,
+                                           const FileTransferRequest& /*request*/,
+                                           int /*timeout_ms*/) {
+    return FileDecision::kDecline;
+  }
 };
 
 }  // namespace lifeline

@@ -202,6 +202,17 @@ void ViewerSession::OnMessage(const wire::Envelope& message) {
       channel_->Send(MakePong(message.ping(), MonotonicNowUs()), SendPriority::kControl);
       return;
     }
+    case wire::Envelope::kFileAnswer:
+    case wire::Envelope::kFileProgress:
+    case wire::Envelope::kFileResult: {
+      std::lock_guard lock(files_mutex_);
+      Status st = outgoing_file_ ? outgoing_file_->HandleMessage(message)
+                                 : Status(ErrorCode::kUnexpectedMessage,
+                                          "file transfer message without a transfer");
+      if (!st.ok())
+        channel_->Close(st.error());
+      return;
+    }
     case wire::Envelope::kClipboardText: {
       if (Status st = ValidateClipboardText(message.clipboard_text()); !st.ok()) {
         channel_->Close(st.error());
@@ -218,7 +229,27 @@ void ViewerSession::OnMessage(const wire::Envelope& message) {
   }
 }
 
+OutgoingFile* ViewerSession::SendFile(const std::string& path,
+                                      std::function<void(uint64_t, uint64_t)> on_progress) {
+  std::lock_guard lock(files_mutex_);
+  outgoing_file_ = std::make_unique<OutgoingFile>(
+      path, next_transfer_id_++, [this](const wire::Envelope& message, SendPriority priority) {
+        return authenticated() && !closed() && channel_->Send(message, priority) == SendResult::kOk;
+      });
+  outgoing_file_->on_progress = std::move(on_progress);
+  outgoing_file_->Start();
+  return outgoing_file_.get();
+}
+
 void ViewerSession::OnClosed(const Error& reason) {
+  {
+    std::lock_guard lock(files_mutex_);
+    if (outgoing_file_) {
+      outgoing_file_->Cancel(Status(ErrorCode::kConnectionClosed,
+                                    "the session ended during the transfer (it resumes when "
+                                    "sent again)"));
+    }
+  }
   {
     std::lock_guard lock(mutex_);
     closed_ = true;

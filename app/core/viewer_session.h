@@ -25,6 +25,7 @@
 
 #include "app/core/auth_protocol.h"
 #include "app/core/clock_sync.h"
+#include "app/core/file_transfer.h"
 #include "app/core/remote_control_viewer.h"
 #include "app/core/stats.h"
 #include "base/bounded_queue.h"
@@ -95,6 +96,13 @@ class ViewerSession : public MessageChannel::Delegate {
   // Keyboard, mouse and clipboard towards the host (sends nothing before AuthResult).
   RemoteControlViewer& remote_control() { return remote_control_; }
 
+  // Sends the file at `path` to the host (which confirms it; see file_transfer.h). One
+  // at a time; call after authenticated(). The result: Wait() on the returned object,
+  // which stays valid until the session is destroyed.
+  // `on_progress` (bytes acknowledged, size) runs on the network thread.
+  OutgoingFile* SendFile(const std::string& path,
+                         std::function<void(uint64_t, uint64_t)> on_progress = nullptr);
+
   StatsSnapshot latest_stats() const { return stats_.last(); }
   std::string peer_description() const { return channel_->peer_description(); }
 
@@ -116,6 +124,9 @@ class ViewerSession : public MessageChannel::Delegate {
   ChunkAssembler assembler_;  // Network thread only.
   ViewerAuthenticator auth_;  // Network thread only.
   RemoteControlViewer remote_control_;
+  std::mutex files_mutex_;
+  std::unique_ptr<OutgoingFile> outgoing_file_;  // Guarded by files_mutex_.
+  uint64_t next_transfer_id_ = 1;                // Guarded by files_mutex_.
   ClockSync clock_sync_;
   StatsAccumulator stats_;
 

@@ -9,6 +9,7 @@
 #include <array>
 #include <utility>
 
+#include "base/utf8.h"
 #include "net/openssl_handles.h"
 #include "net/posix_util.h"
 
@@ -78,22 +79,6 @@ int Base32Value(char c) {
   if (c >= '2' && c <= '7')
     return c - '2' + 26;
   return -1;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size())
-    return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i];
-    char y = b[i];
-    if (x >= 'A' && x <= 'Z')
-      x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z')
-      y = static_cast<char>(y - 'A' + 'a');
-    if (x != y)
-      return false;
-  }
-  return true;
 }
 
 // Unreserved characters (RFC 3986) and '@' stay literal; everything else is %XX.
@@ -324,7 +309,7 @@ Expected<OtpauthUri> ParseOtpauthUri(std::string_view uri) {
   if (uri.size() > kMaxUriSize)
     return InvalidUri("longer than 4096 characters");
   constexpr std::string_view kScheme = "otpauth://";
-  if (uri.size() < kScheme.size() || !EqualsIgnoreCase(uri.substr(0, kScheme.size()), kScheme))
+  if (uri.size() < kScheme.size() || !EqualsIgnoreAsciiCase(uri.substr(0, kScheme.size()), kScheme))
     return InvalidUri("does not start with otpauth://");
   std::string_view rest = uri.substr(kScheme.size());
   if (const size_t hash = rest.find('#'); hash != std::string_view::npos)
@@ -333,9 +318,9 @@ Expected<OtpauthUri> ParseOtpauthUri(std::string_view uri) {
   if (slash == std::string_view::npos)
     return InvalidUri("no type and label");
   const std::string_view type = rest.substr(0, slash);
-  if (EqualsIgnoreCase(type, "hotp"))
+  if (EqualsIgnoreAsciiCase(type, "hotp"))
     return InvalidUri("counter-based (HOTP) codes are not supported, only TOTP");
-  if (!EqualsIgnoreCase(type, "totp"))
+  if (!EqualsIgnoreAsciiCase(type, "totp"))
     return InvalidUri("the type is not totp");
   rest = rest.substr(slash + 1);
   const size_t question = rest.find('?');
@@ -383,7 +368,7 @@ Expected<OtpauthUri> ParseOtpauthUri(std::string_view uri) {
       seen = true;
       return !repeated;
     };
-    if (EqualsIgnoreCase(key, "secret")) {
+    if (EqualsIgnoreAsciiCase(key, "secret")) {
       if (!once(seen_secret))
         return InvalidUri("repeated secret");
       auto secret = Base32Decode(*value);
@@ -395,31 +380,31 @@ Expected<OtpauthUri> ParseOtpauthUri(std::string_view uri) {
         return InvalidUri("the secret must have 128 to 1024 bits");
       }
       result.secret = std::move(secret).value();
-    } else if (EqualsIgnoreCase(key, "issuer")) {
+    } else if (EqualsIgnoreAsciiCase(key, "issuer")) {
       if (!once(seen_issuer))
         return InvalidUri("repeated issuer");
       if (!IsDisplayableUtf8(*value))
         return InvalidUri("the issuer is not printable UTF-8");
       param_issuer = *value;
-    } else if (EqualsIgnoreCase(key, "algorithm")) {
+    } else if (EqualsIgnoreAsciiCase(key, "algorithm")) {
       if (!once(seen_algorithm))
         return InvalidUri("repeated algorithm");
-      if (EqualsIgnoreCase(*value, "SHA1"))
+      if (EqualsIgnoreAsciiCase(*value, "SHA1"))
         result.params.algorithm = TotpAlgorithm::kSha1;
-      else if (EqualsIgnoreCase(*value, "SHA256"))
+      else if (EqualsIgnoreAsciiCase(*value, "SHA256"))
         result.params.algorithm = TotpAlgorithm::kSha256;
-      else if (EqualsIgnoreCase(*value, "SHA512"))
+      else if (EqualsIgnoreAsciiCase(*value, "SHA512"))
         result.params.algorithm = TotpAlgorithm::kSha512;
       else
         return InvalidUri("algorithm must be SHA1, SHA256 or SHA512");
-    } else if (EqualsIgnoreCase(key, "digits")) {
+    } else if (EqualsIgnoreAsciiCase(key, "digits")) {
       if (!once(seen_digits))
         return InvalidUri("repeated digits");
       const auto digits = ParseSmallInt(*value);
       if (!digits || (*digits != 6 && *digits != 8))
         return InvalidUri("digits must be 6 or 8");
       result.params.digits = *digits;
-    } else if (EqualsIgnoreCase(key, "period")) {
+    } else if (EqualsIgnoreAsciiCase(key, "period")) {
       if (!once(seen_period))
         return InvalidUri("repeated period");
       const auto period = ParseSmallInt(*value);

@@ -3,7 +3,8 @@
 //      RemoteControlHost (validation + input filter + a recording injector), and
 //      ClipboardText through the viewer's validation too;
 //   1: the rest is an input script (ParseInputScript);
-//   2: the rest is UTF-8 to decode.
+//   2: the rest is UTF-8 to decode;
+//   3: the rest is a file name for ValidateTransferName (what passes is one plain name).
 // Checks: nothing crashes; what reaches the injector was validated (text is valid UTF-8
 // within the limit, pointer positions inside the screen).
 #include <cstdint>
@@ -15,6 +16,8 @@
 
 #include <google/protobuf/stubs/logging.h>
 
+#include "app/core/file_receiver.h"
+#include "app/core/file_transfer.h"
 #include "app/core/input_script.h"
 #include "app/core/remote_control_host.h"
 #include "base/utf8.h"
@@ -48,6 +51,8 @@ void FuzzMessages(std::span<const uint8_t> input) {
   while (!input.empty()) {
     if (reader.Read(&input, &message) != lifeline::FrameReader::Result::kMessage)
       break;
+    if (message.has_file_offer())
+      static_cast<void>(lifeline::ValidateFileOffer(message.file_offer()));
     if (message.has_clipboard_text())
       static_cast<void>(lifeline::ValidateClipboardText(message.clipboard_text()));
     if (!lifeline::RemoteControlHost::Handles(message))
@@ -76,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0)
     return 0;
   const std::string_view rest(reinterpret_cast<const char*>(data + 1), size - 1);
-  switch (data[0] % 3) {
+  switch (data[0] % 4) {
     case 0:
       FuzzMessages(std::span<const uint8_t>(data + 1, size - 1));
       break;
@@ -93,6 +98,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       break;
     }
+    case 3:
+      if (lifeline::ValidateTransferName(rest).ok()) {
+        Check(!rest.empty() && rest != "." && rest != "..");
+        Check(rest.find_first_of(std::string_view("/\\:\0", 4)) == std::string_view::npos);
+        Check(lifeline::IsValidUtf8(rest));
+      }
+      break;
   }
   return 0;
 }
@@ -135,6 +147,10 @@ std::vector<std::vector<uint8_t>> Seeds() {
   seeds.push_back(script_seed);
   std::vector<uint8_t> utf8_seed = {2, 'a', 0xc3, 0xa9, 0xe2, 0x82, 0xac, 0xf0, 0x9f, 0x98, 0x80};
   seeds.push_back(utf8_seed);
+  const std::string name = "../etc/passwd";
+  std::vector<uint8_t> name_seed = {3};
+  name_seed.insert(name_seed.end(), name.begin(), name.end());
+  seeds.push_back(name_seed);
   return seeds;
 }
 
