@@ -165,6 +165,10 @@ Status HostService::ServeOne(std::unique_ptr<Transport> transport, const std::at
   // small watcher folds both into the one flag HostSession::Run polls.
   session_stop_.store(false);
   end_session_requested_.store(false);  // A click from before this session does not count.
+  {
+    std::lock_guard lock(mutex_);
+    remote_control_ = &session.remote_control();
+  }
   std::atomic<bool> session_over{false};
   std::thread watcher([&] {
     while (!session_over.load() && !session_stop_.load()) {
@@ -174,6 +178,10 @@ Status HostService::ServeOne(std::unique_ptr<Transport> transport, const std::at
     }
   });
   Status result = session.Run(session_stop_);
+  {
+    std::lock_guard lock(mutex_);
+    remote_control_ = nullptr;
+  }
   session_over.store(true);
   watcher.join();
   const HostSessionStats stats = session.stats();
@@ -206,6 +214,12 @@ Status HostService::Start(std::function<void(Status)> on_finished) {
 
 void HostService::EndCurrentSession() {
   end_session_requested_.store(true);
+}
+
+void HostService::SetControlPaused(bool paused) {
+  std::lock_guard lock(mutex_);
+  if (remote_control_)
+    remote_control_->SetPaused(paused);
 }
 
 void HostService::Stop() {

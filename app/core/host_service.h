@@ -122,6 +122,12 @@ class HostService {
   // service keeps serving (the overlay's Disconnect button). Any thread, never blocks.
   void EndCurrentSession();
 
+  // "Pause control" (the overlay's button, issue 7): while paused, the viewer's keyboard
+  // and mouse are blocked in the session core (InputFilter) and keys it held are
+  // released. Applies to the session in progress; every new session starts unpaused.
+  // Any thread, never blocks for long.
+  void SetControlPaused(bool paused);
+
   // The last status reported (any thread).
   HostServiceStatus status() const;
 
@@ -139,6 +145,7 @@ class HostService {
   mutable std::mutex mutex_;
   HostServiceStatus status_;                       // Guarded by mutex_.
   std::unique_ptr<IncomingConnections> incoming_;  // Guarded by mutex_ (Close from Stop).
+  RemoteControlHost* remote_control_ = nullptr;    // Guarded by mutex_: the running session's.
 
   std::atomic<bool> thread_stop_{false};
   std::atomic<bool> session_stop_{false};           // The running session's stop flag.
