@@ -2,7 +2,9 @@
 // Also a whole secure session (host -> squid NTLM -> viewer) through the proxy flags.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/integration/host_process.h"
 #include "tests/support/proxy_fixtures.h"
@@ -131,6 +133,55 @@ TEST_CASE("lifeline view reaches a host through squid with an NTLM login",
   CHECK(squid.AccessLog().find("alice") != std::string::npos);
   CHECK(viewer.output.find(kProxyPassword) == std::string::npos);
   CHECK(host.Wait(15'000).has_value());
+}
+
+TEST_CASE("lifeline doctor checks the real relay's key on every path",
+          "[integration][doctor][squid]") {
+  TempDir dir;
+  SquidProxy squid(SquidAuth::kBasic);
+  const int relay_port = FreeLoopbackPort();
+  Subprocess relay(
+      {.argv = {std::string(LIFELINE_BINARY_DIR) + "/app/lifeline-relay", "--listen",
+                "127.0.0.1:" + std::to_string(relay_port), "--metrics-listen", "127.0.0.1:0",
+                "--key", dir.File("relay_key.pem"), "--cert", dir.File("relay_cert.pem"),
+                "--create-key", "--db", dir.File("relay_ids.sqlite")},
+       .stdout_path = dir.File("relay.out"),
+       .stderr_path = dir.File("relay.err")});
+  std::string pin;
+  for (int i = 0; i < 200 && pin.empty() && relay.running(); ++i) {
+    const std::string text = ReadFileToString(dir.File("relay.out"));
+    const size_t at = text.find("pin: ");
+    if (at != std::string::npos && text.size() >= at + 5 + 64)
+      pin = text.substr(at + 5, 64);
+    else
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  INFO("relay: " << ReadFileToString(dir.File("relay.out"))
+                 << ReadFileToString(dir.File("relay.err")));
+  REQUIRE(pin.size() == 64);
+  WriteStringToFile(dir.File("proxy-password"), std::string(kProxyPassword) + "\n");
+  const std::string relay_address = "127.0.0.1:" + std::to_string(relay_port);
+  auto doctor = [&](const std::string& with_pin) {
+    return RunCommand(
+        {LifelineBinary(), "doctor", "--relay", relay_address, "--relay-fallback", relay_address,
+         "--relay-pin", with_pin, "--no-detect", "--proxy", "http://alice@" + squid.address(),
+         "--proxy-password-file", dir.File("proxy-password")},
+        30'000, IsolatedEnv(dir), kProxyVariables);
+  };
+  auto good = doctor(pin);
+  INFO(good.output);
+  CHECK(good.exit_status == 0);
+  CHECK(Line(good.output, "direct -> " + relay_address).find("relay key matches the pin") !=
+        std::string::npos);
+  const std::string proxied = Line(good.output, "configured: HTTP proxy " + squid.address());
+  CHECK(proxied.find("| ok ") != std::string::npos);
+  CHECK(proxied.find("CONNECT 200") != std::string::npos);
+  CHECK(proxied.find("relay key matches the pin") != std::string::npos);
+
+  auto wrong = doctor(std::string(64, 'a'));
+  INFO(wrong.output);
+  CHECK(wrong.exit_status == 1);
+  CHECK(Line(wrong.output, "direct -> " + relay_address).find("E241") != std::string::npos);
 }
 
 }  // namespace lifeline::testing
