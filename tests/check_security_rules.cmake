@@ -3,7 +3,9 @@
 #     whose peer is authenticated by SPAKE2 before any data is accepted);
 #   - SSL_OP_IGNORE_UNEXPECTED_EOF is never set (only cleared: truncation is an error);
 #   - no "insecure", "no_verify" or "allow_plain" switch anywhere;
-#   - the SPAKE2 code compares MACs with CRYPTO_memcmp and never with memcmp.
+#   - the SPAKE2 code compares MACs with CRYPTO_memcmp and never with memcmp;
+#   - proxy logins reach libcurl only through the separate user/password options, and
+#     curl's verbose/debug output (which shows Proxy-Authorization) is never switched on.
 #   cmake -DROOT=<source root> [-DEXPECT_VIOLATIONS=N] -P check_security_rules.cmake
 if(NOT ROOT)
   message(FATAL_ERROR "pass -DROOT=<folder>")
@@ -26,6 +28,10 @@ foreach(file IN LISTS files)
       set(bad "SSL_OP_IGNORE_UNEXPECTED_EOF must never be set")
     elseif(code MATCHES "[Ii]nsecure|[Nn]o_?[Vv]erify|[Aa]llow_?[Pp]lain")
       set(bad "no switch may weaken security")
+    elseif(code MATCHES "CURLOPT_PROXYUSERPWD|CURLOPT_USERPWD")
+      set(bad "proxy logins go through CURLOPT_PROXYUSERNAME/PROXYPASSWORD (no user:password parsing)")
+    elseif(code MATCHES "CURLOPT_VERBOSE|CURLOPT_DEBUGFUNCTION")
+      set(bad "curl debug output would log the Proxy-Authorization header")
     elseif(file MATCHES "^net/auth/" AND code MATCHES "[^_]memcmp\\(")
       set(bad "secret comparisons use CRYPTO_memcmp")
     endif()
