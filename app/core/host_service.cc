@@ -95,10 +95,10 @@ Status HostService::Run(const std::atomic<bool>& stop) {
   auto incoming = OpenIncoming();
   if (!incoming.ok())
     return incoming.error();
-  IncomingConnections* source = incoming->get();
+  std::shared_ptr<IncomingConnections> source = std::move(incoming).value();
   {
     std::lock_guard lock(mutex_);
-    incoming_ = std::move(incoming).value();
+    incoming_ = source;
   }
   Status result;
   while (!stop.load() && !thread_stop_.load()) {
@@ -224,11 +224,13 @@ void HostService::SetControlPaused(bool paused) {
 
 void HostService::Stop() {
   thread_stop_.store(true);
+  std::shared_ptr<IncomingConnections> incoming;
   {
     std::lock_guard lock(mutex_);
-    if (incoming_)
-      incoming_->Close();
+    incoming = incoming_;
   }
+  if (incoming)
+    incoming->Close();
   if (thread_.joinable())
     thread_.join();
 }

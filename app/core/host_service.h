@@ -143,9 +143,11 @@ class HostService {
   HostStatusCallback callback_;
 
   mutable std::mutex mutex_;
-  HostServiceStatus status_;                       // Guarded by mutex_.
-  std::unique_ptr<IncomingConnections> incoming_;  // Guarded by mutex_ (Close from Stop).
-  RemoteControlHost* remote_control_ = nullptr;    // Guarded by mutex_: the running session's.
+  HostServiceStatus status_;  // Guarded by mutex_.
+  // Guarded by mutex_; shared so Stop() can Close() it without holding mutex_ (the relay
+  // client's thread reports status, which takes mutex_, while Close() joins it).
+  std::shared_ptr<IncomingConnections> incoming_;
+  RemoteControlHost* remote_control_ = nullptr;  // Guarded by mutex_: the running session's.
 
   std::atomic<bool> thread_stop_{false};
   std::atomic<bool> session_stop_{false};           // The running session's stop flag.

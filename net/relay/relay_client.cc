@@ -273,6 +273,7 @@ RelayHostClient::~RelayHostClient() {
 }
 
 void RelayHostClient::Start() {
+  std::lock_guard lock(thread_mutex_);
   if (thread_.joinable())
     return;
   stop_.store(false);
@@ -281,7 +282,11 @@ void RelayHostClient::Start() {
 
 void RelayHostClient::Stop() {
   stop_.store(true);
-  cv_.notify_all();
+  {
+    std::lock_guard lock(mutex_);  // No lost wake-up between the check and the wait.
+    cv_.notify_all();
+  }
+  std::lock_guard lock(thread_mutex_);
   if (thread_.joinable())
     thread_.join();
 }

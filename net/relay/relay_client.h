@@ -156,7 +156,8 @@ class RelayHostClient {
   std::optional<Error> fatal_;         // Guarded by mutex_.
   std::optional<HostPort> connected_;  // Guarded by mutex_: the address that answered.
   std::atomic<bool> stop_{false};
-  std::thread thread_;
+  std::mutex thread_mutex_;  // Start() and Stop() from different threads.
+  std::thread thread_;       // Guarded by thread_mutex_.
 };
 
 }  // namespace lifeline
