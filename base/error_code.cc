@@ -86,6 +86,8 @@ std::string_view ToString(ErrorCode code) {
       return "video decoding failed";
     case ErrorCode::kCodecUnsupported:
       return "video codec not supported";
+    case ErrorCode::kCursorShapeInvalid:
+      return "cursor shape invalid";
     case ErrorCode::kAuthFailed:
       return "authentication failed";
     case ErrorCode::kAuthInvalidInput:

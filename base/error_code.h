@@ -63,6 +63,8 @@ enum class ErrorCode : uint16_t {
   kDecoderInitFailed = 402,
   kDecodeFailed = 403,
   kCodecUnsupported = 404,
+  // Video and capture (issue 8): 405-449.
+  kCursorShapeInvalid = 405,  // A CursorShape whose size, hotspot or pixels do not agree.
 
   // Authentication: 500-599.
   kAuthFailed = 500,        // Password, key confirmation or TOTP code did not match (or the

@@ -10,6 +10,7 @@
 
 #include "base/geometry.h"
 #include "base/status.h"
+#include "capture/cursor.h"
 #include "capture/frame.h"
 
 namespace lifeline {
@@ -50,6 +51,13 @@ class ScreenCapturer {
   virtual bool WaitForChange(int timeout_ms) {
     (void)timeout_ms;
     return true;
+  }
+
+  // Reads the pointer: its position, and its picture when that changed since the last
+  // call (`state->shape_changed`). False when this backend cannot see the cursor.
+  virtual bool CaptureCursor(CursorState* state) {
+    (void)state;
+    return false;
   }
 
   // True when WaitForChange really waits for changes (the caller then need not poll).

@@ -81,6 +81,10 @@ size_t MaxBodyBytes(uint32_t type) {
       return kMaxSmallMessageBytes;
     case Payload::kFileResult:
       return 1024;
+    case Payload::kCursorShape:
+      return kMaxCursorSide * kMaxCursorSide * 4 + 64;
+    case Payload::kCursorPosition:
+      return kMaxSmallMessageBytes;
     default:
       return 0;
   }
@@ -134,6 +138,10 @@ std::string_view MessageTypeName(uint32_t type) {
       return "FileProgress";
     case Payload::kFileResult:
       return "FileResult";
+    case Payload::kCursorShape:
+      return "CursorShape";
+    case Payload::kCursorPosition:
+      return "CursorPosition";
     default:
       return "unknown";
   }

@@ -25,6 +25,8 @@ inline constexpr size_t kMaxTextEventBytes = 256;
 inline constexpr size_t kMaxClipboardBytes = 256 * 1024;
 // File transfer: data bytes of one FileChunk.
 inline constexpr size_t kMaxFileChunkDataBytes = 16 * 1024;
+// Largest cursor picture side on the wire (CursorShape).
+inline constexpr size_t kMaxCursorSide = 256;
 
 // The largest body accepted for `type` (an Envelope field number); 0 for unknown types.
 size_t MaxBodyBytes(uint32_t type);

@@ -151,6 +151,17 @@ class HostSession : public MessageChannel::Delegate {
   void EncodeLoop(VideoCodec codec);
   void Fail(const Error& error);  // Any thread: ends the session with `error`.
   bool WaitForWindow();           // Encode thread: false when the session ends.
+  // Capture thread: what the viewer was last told about the pointer.
+  struct CursorSender {
+    uint64_t serial = 0;
+    bool position_known = false;
+    int x = 0;
+    int y = 0;
+    bool visible = false;
+  };
+  // Capture thread: sends CursorShape / CursorPosition when they changed (control
+  // priority: the pointer never waits behind video).
+  void SendCursorUpdates(ScreenCapturer& capturer, CursorSender* sent);
 
   const HostOptions options_;
   HostSecurity* const security_;

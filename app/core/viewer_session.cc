@@ -110,6 +110,11 @@ bool ViewerSession::connected() const {
   return connected_;
 }
 
+RemoteCursor ViewerSession::cursor() const {
+  std::lock_guard lock(mutex_);
+  return cursor_;
+}
+
 std::shared_ptr<const DecodedFrame> ViewerSession::last_frame() const {
   std::lock_guard lock(mutex_);
   return last_frame_;
@@ -190,6 +195,37 @@ void ViewerSession::OnMessage(const wire::Envelope& message) {
                                 "the host sent more frames than its window allows"});
         }
       }
+      return;
+    }
+    case wire::Envelope::kCursorShape: {
+      const wire::CursorShape& in = message.cursor_shape();
+      const uint32_t width = in.width();
+      const uint32_t height = in.height();
+      if (width == 0 || height == 0 || width > kMaxCursorSidePx || height > kMaxCursorSidePx ||
+          in.hotspot_x() >= width || in.hotspot_y() >= height ||
+          in.rgba().size() != size_t{width} * height * 4) {
+        channel_->Close(Error{ErrorCode::kCursorShapeInvalid,
+                              "the host sent a cursor of " + std::to_string(width) + "x" +
+                                  std::to_string(height) + " with " +
+                                  std::to_string(in.rgba().size()) + " bytes of pixels"});
+        return;
+      }
+      auto shape = std::make_shared<CursorShape>();
+      shape->serial = in.serial();
+      shape->size = Size{static_cast<int>(width), static_cast<int>(height)};
+      shape->hotspot_x = static_cast<int>(in.hotspot_x());
+      shape->hotspot_y = static_cast<int>(in.hotspot_y());
+      shape->rgba.assign(in.rgba().begin(), in.rgba().end());
+      std::lock_guard lock(mutex_);
+      cursor_.shape = std::move(shape);
+      ++cursor_.shape_updates;
+      return;
+    }
+    case wire::Envelope::kCursorPosition: {
+      std::lock_guard lock(mutex_);
+      cursor_.x = message.cursor_position().x();
+      cursor_.y = message.cursor_position().y();
+      cursor_.visible = message.cursor_position().visible();
       return;
     }
     case wire::Envelope::kPong: {

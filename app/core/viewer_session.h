@@ -31,6 +31,7 @@
 #include "base/bounded_queue.h"
 #include "base/latest_slot.h"
 #include "base/status.h"
+#include "capture/cursor.h"
 #include "codec/video_decoder.h"
 #include "net/message_channel.h"
 #include "net/transport.h"
@@ -49,6 +50,15 @@ struct ViewerOptions {
   // Protocol range announced (tests use it to provoke a mismatch).
   uint32_t protocol_version = kProtocolVersion;
   uint32_t min_protocol_version = kMinProtocolVersion;
+};
+
+// The host's pointer: drawn by the viewer over the video (it is not in the picture).
+struct RemoteCursor {
+  std::shared_ptr<const CursorShape> shape;  // Null until the host sent one.
+  int x = 0;                                 // In video pixels; the shape's hotspot goes here.
+  int y = 0;
+  bool visible = false;
+  uint64_t shape_updates = 0;  // CursorShape messages accepted so far.
 };
 
 struct DecodedFrame {
@@ -90,6 +100,8 @@ class ViewerSession : public MessageChannel::Delegate {
   LatestSlot<std::shared_ptr<const DecodedFrame>>& frames() { return frames_; }
   // The last decoded picture (kept for --snapshot even after frames() was drained).
   std::shared_ptr<const DecodedFrame> last_frame() const;
+  // The host's pointer as last reported (any thread).
+  RemoteCursor cursor() const;
   // Called on the decode thread after each new picture (e.g. to wake an event loop).
   void set_frame_callback(std::function<void()> callback);
 
@@ -138,6 +150,7 @@ class ViewerSession : public MessageChannel::Delegate {
   bool closed_ = false;                             // Guarded by mutex_.
   Error close_reason_;                              // Guarded by mutex_.
   std::shared_ptr<const DecodedFrame> last_frame_;  // Guarded by mutex_.
+  RemoteCursor cursor_;                             // Guarded by mutex_.
   std::function<void()> frame_callback_;            // Guarded by mutex_.
 
   // Decode thread only.

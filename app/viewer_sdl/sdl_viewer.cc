@@ -85,6 +85,10 @@ Status RunSdlViewer(ViewerSession* session,
   SDL_StartTextInput();
   TexturePtr texture;
   Size texture_size;
+  // The host's pointer: its own texture, drawn over the video (not part of the picture).
+  TexturePtr cursor_texture;
+  uint64_t cursor_updates = 0;
+  RemoteCursor drawn_cursor;
   bool fullscreen = options.fullscreen;
   bool need_redraw = true;
   const auto start = std::chrono::steady_clock::now();
@@ -95,7 +99,8 @@ Status RunSdlViewer(ViewerSession* session,
     }
     SDL_Event event;
     bool quit = false;
-    if (SDL_WaitEventTimeout(&event, 100)) {
+    // Short: the pointer moves without video frames (no event wakes us for it).
+    if (SDL_WaitEventTimeout(&event, 15)) {
       do {
         if (event.type == SDL_QUIT)
           quit = true;
@@ -130,11 +135,33 @@ Status RunSdlViewer(ViewerSession* session,
                            image.stride_uv(), image.v.data(), image.stride_uv());
       need_redraw = true;
     }
+    const RemoteCursor cursor = session->cursor();
+    if (cursor.shape && cursor.shape_updates != cursor_updates) {
+      cursor_updates = cursor.shape_updates;
+      const Size size = cursor.shape->size;
+      cursor_texture.reset(SDL_CreateTexture(renderer.get(), SDL_PIXELFORMAT_RGBA32,
+                                             SDL_TEXTUREACCESS_STATIC, size.width, size.height));
+      if (cursor_texture) {
+        SDL_SetTextureBlendMode(cursor_texture.get(), SDL_BLENDMODE_BLEND);
+        SDL_UpdateTexture(cursor_texture.get(), nullptr, cursor.shape->rgba.data(), size.width * 4);
+      }
+      need_redraw = true;
+    }
+    if (cursor.x != drawn_cursor.x || cursor.y != drawn_cursor.y ||
+        cursor.visible != drawn_cursor.visible) {
+      need_redraw = true;
+    }
     if (need_redraw) {
       SDL_SetRenderDrawColor(renderer.get(), 0, 0, 0, 255);
       SDL_RenderClear(renderer.get());
       if (texture)
         SDL_RenderCopy(renderer.get(), texture.get(), nullptr, nullptr);
+      if (texture && cursor_texture && cursor.visible && cursor.shape) {
+        const SDL_Rect at{cursor.x - cursor.shape->hotspot_x, cursor.y - cursor.shape->hotspot_y,
+                          cursor.shape->size.width, cursor.shape->size.height};
+        SDL_RenderCopy(renderer.get(), cursor_texture.get(), nullptr, &at);
+      }
+      drawn_cursor = cursor;
       SDL_RenderPresent(renderer.get());
       need_redraw = false;
     }

@@ -333,6 +333,8 @@ class ScreenCapturerX11 final : public ScreenCapturer {
       return;
     }
     damage_ = XDamageCreate(display, root_, XDamageReportNonEmpty);
+    fixes_event_base_ = fixes_event_base;
+    XFixesSelectCursorInput(display, root_, XFixesDisplayCursorNotifyMask);
     damage_region_ = XFixesCreateRegion(display, nullptr, 0);
     int randr_error_base = 0;
     if (XRRQueryExtension(display, &randr_event_base_, &randr_error_base)) {
@@ -358,6 +360,61 @@ class ScreenCapturerX11 final : public ScreenCapturer {
   }
 
   bool event_driven() const override { return damage_mode_ == X11DamageMode::kXDamage; }
+
+  bool CaptureCursor(CursorState* state) override {
+    Display* display = connection_->get();
+    if (connection_->lost())
+      return false;
+    DrainEvents();
+    Window root = 0;
+    Window child = 0;
+    int root_x = 0;
+    int root_y = 0;
+    int win_x = 0;
+    int win_y = 0;
+    unsigned mask = 0;
+    state->visible =
+        XQueryPointer(display, root_, &root, &child, &root_x, &root_y, &win_x, &win_y, &mask) != 0;
+    state->x = root_x;
+    state->y = root_y;
+    state->shape_changed = false;
+    // Without XFIXES events (kCompareTiles) the picture is read once.
+    if (!cursor_changed_ && cursor_serial_ != 0)
+      return true;
+    cursor_changed_ = false;
+    XFixesCursorImage* image = XFixesGetCursorImage(display);
+    if (image == nullptr)
+      return true;
+    if (image->cursor_serial != cursor_serial_ || cursor_serial_ == 0) {
+      cursor_serial_ = image->cursor_serial == 0 ? 1 : image->cursor_serial;
+      auto& shape = state->shape;  // Not the type name: X.h defines CursorShape.
+      const int width = std::min<int>(image->width, kMaxCursorSidePx);
+      const int height = std::min<int>(image->height, kMaxCursorSidePx);
+      shape.serial = cursor_serial_;
+      shape.size = Size{width, height};
+      shape.hotspot_x = std::clamp<int>(image->xhot, 0, std::max(0, width - 1));
+      shape.hotspot_y = std::clamp<int>(image->yhot, 0, std::max(0, height - 1));
+      shape.rgba.resize(static_cast<size_t>(width) * height * 4);
+      for (int y = 0; y < height; ++y) {
+        for (int x = 0; x < width; ++x) {
+          // One premultiplied ARGB pixel per unsigned long (64 bits on LP64).
+          const unsigned long argb = image->pixels[static_cast<size_t>(y) * image->width + x];
+          const uint32_t a = (argb >> 24) & 0xff;
+          auto unpremultiply = [a](uint32_t c) {
+            return static_cast<uint8_t>(a == 0 ? 0 : std::min<uint32_t>(255, c * 255 / a));
+          };
+          uint8_t* out = &shape.rgba[(static_cast<size_t>(y) * width + x) * 4];
+          out[0] = unpremultiply((argb >> 16) & 0xff);
+          out[1] = unpremultiply((argb >> 8) & 0xff);
+          out[2] = unpremultiply(argb & 0xff);
+          out[3] = static_cast<uint8_t>(a);
+        }
+      }
+      state->shape_changed = width > 0 && height > 0;
+    }
+    XFree(image);
+    return true;
+  }
 
   CaptureResult CaptureFrame(std::unique_ptr<Frame>* frame) override {
     if (connection_->lost())
@@ -399,6 +456,8 @@ class ScreenCapturerX11 final : public ScreenCapturer {
       XNextEvent(display, &event);
       if (event.type == damage_event_base_ + XDamageNotify) {
         damage_pending_ = true;
+      } else if (event.type == fixes_event_base_ + XFixesCursorNotify) {
+        cursor_changed_ = true;
       } else if (has_randr_ && event.type == randr_event_base_ + RRScreenChangeNotify) {
         XRRUpdateConfiguration(&event);
         damage_pending_ = true;
@@ -705,8 +764,11 @@ class ScreenCapturerX11 final : public ScreenCapturer {
   int damage_event_base_ = 0;
   bool has_randr_ = false;
   int randr_event_base_ = 0;
-  bool damage_pending_ = true;  // A DamageNotify arrived since the last TakeDamage().
-  XImagePtr band_;              // With kGetImage and kXDamage: the rows last read.
+  bool damage_pending_ = true;    // A DamageNotify arrived since the last TakeDamage().
+  int fixes_event_base_ = -1000;  // No event type matches before InitDamage().
+  bool cursor_changed_ = true;    // A CursorNotify arrived since the last CaptureCursor().
+  unsigned long cursor_serial_ = 0;
+  XImagePtr band_;  // With kGetImage and kXDamage: the rows last read.
   Window root_ = 0;
   Visual* visual_ = nullptr;
   int depth_ = 0;

@@ -324,6 +324,71 @@ TEST_CASE("An idle event-driven screen is captured once; refresh and keyframe re
   CHECK(host.session().stats().refreshes == 1);
 }
 
+// A still screen whose pointer moves and, after a while, changes its picture.
+class CursorCapturer : public StillCapturer {
+ public:
+  bool CaptureCursor(CursorState* state) override {
+    ++calls_;
+    state->x = 10 + calls_ % 50;
+    state->y = 20;
+    state->visible = true;
+    const uint64_t serial = calls_ < 10 ? 1 : 2;
+    state->shape_changed = serial != sent_serial_;
+    if (state->shape_changed) {
+      sent_serial_ = serial;
+      state->shape = MakeShape(serial);
+    }
+    return true;
+  }
+  static CursorShape MakeShape(uint64_t serial) {
+    CursorShape shape;
+    shape.serial = serial;
+    shape.size = Size{static_cast<int>(8 * serial), 16};
+    shape.hotspot_x = 1;
+    shape.hotspot_y = 2;
+    shape.rgba.assign(static_cast<size_t>(shape.size.width) * 16 * 4,
+                      static_cast<uint8_t>(serial * 40));
+    return shape;
+  }
+
+ private:
+  int calls_ = 0;
+  uint64_t sent_serial_ = 0;
+};
+
+TEST_CASE("A cursor shape change reaches a headless viewer, apart from the video",
+          "[app][session]") {
+  HostSecurityFixture fixture;
+  auto [host_end, viewer_end] = fixture.Connect();
+  CapturerFactory factory = [](const CaptureOptions&) -> Expected<std::unique_ptr<ScreenCapturer>> {
+    return std::unique_ptr<ScreenCapturer>(std::make_unique<CursorCapturer>());
+  };
+  HostRunner host(SyntheticHost(), fixture, std::move(host_end), factory);
+  ViewerSession viewer(ViewerOptionsFor(fixture), viewer_end.info, std::move(viewer_end.transport));
+  REQUIRE(viewer.Start().ok());
+  const auto deadline = std::chrono::steady_clock::now() + 10s;
+  RemoteCursor cursor;
+  while (std::chrono::steady_clock::now() < deadline) {
+    cursor = viewer.cursor();
+    if (cursor.shape && cursor.shape->serial == 2)
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  REQUIRE(cursor.shape);
+  CHECK(cursor.shape->serial == 2);
+  CHECK(cursor.shape_updates == 2);
+  const CursorShape expected = CursorCapturer::MakeShape(2);
+  CHECK(cursor.shape->size == expected.size);
+  CHECK(cursor.shape->hotspot_x == 1);
+  CHECK(cursor.shape->hotspot_y == 2);
+  CHECK(cursor.shape->rgba == expected.rgba);
+  CHECK(cursor.visible);
+  CHECK(cursor.y == 20);
+  CHECK_FALSE(viewer.closed());
+  viewer.Stop();
+  CHECK(host.Join().ok());
+}
+
 TEST_CASE("Protocol version mismatch is a clear error on both sides", "[app][session]") {
   HostSecurityFixture fixture;
   auto [host_end, viewer_end] = fixture.Connect();

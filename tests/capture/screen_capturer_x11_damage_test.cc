@@ -6,6 +6,7 @@
 #include <cstring>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "capture/x11/screen_capturer_x11.h"
 #include "tests/support/x11_painter.h"
@@ -125,6 +126,46 @@ TEST_CASE("X11 DAMAGE capture: an idle screen wakes nothing for a second", "[dis
   painter.Fill(Rect{600, 440, 40, 40}, 0xabcdef);
   auto frame = CaptureAfterChange(*capturer);
   CHECK(frame->updated_region().BoundingBox() == (Rect{600, 440, 40, 40}));
+}
+
+TEST_CASE("X11 capture reports the pointer's position and a new cursor shape", "[display]") {
+  Xvfb xvfb(640, 480);
+  X11Painter painter(xvfb.display());
+  auto capturer = MakeDamageCapturer(xvfb.display(), X11ImageTransfer::kSharedMemory);
+  CursorState first;
+  REQUIRE(capturer->CaptureCursor(&first));
+  REQUIRE(first.shape_changed);  // The first call delivers the picture.
+  CHECK_FALSE(first.shape.size.empty());
+  CHECK(first.shape.rgba.size() == static_cast<size_t>(first.shape.size.width) *
+                                       static_cast<size_t>(first.shape.size.height) * 4);
+
+  painter.WarpPointer(123, 45);
+  CursorState moved;
+  REQUIRE(capturer->CaptureCursor(&moved));
+  CHECK(moved.x == 123);
+  CHECK(moved.y == 45);
+  CHECK(moved.visible);
+  CHECK_FALSE(moved.shape_changed);
+
+  constexpr unsigned kXcCrosshair = 34;
+  painter.SetCursor(kXcCrosshair);
+  CursorState changed;
+  for (int i = 0; i < 200 && !changed.shape_changed; ++i) {
+    REQUIRE(capturer->CaptureCursor(&changed));
+    if (!changed.shape_changed)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  REQUIRE(changed.shape_changed);
+  CHECK(changed.shape.serial != first.shape.serial);
+  CHECK(changed.shape.hotspot_x < changed.shape.size.width);
+  int opaque = 0;
+  for (size_t i = 3; i < changed.shape.rgba.size(); i += 4)
+    opaque += changed.shape.rgba[i] == 255 ? 1 : 0;
+  CHECK(opaque > 0);
+  // Unchanged since: no new picture.
+  CursorState again;
+  REQUIRE(capturer->CaptureCursor(&again));
+  CHECK_FALSE(again.shape_changed);
 }
 
 }  // namespace

@@ -120,7 +120,9 @@ TEST_CASE("MaxBodyBytes has a limit per known type and 0 otherwise", "[framing]"
   CHECK(MaxBodyBytes(16) == kMaxVideoChunkDataBytes + 256);
   CHECK(MaxBodyBytes(17) == 64);
   CHECK(MaxBodyBytes(18) == 64);
-  for (uint32_t type : {0u, 12u, 15u, 19u, 255u, 65535u, 70000u}) {
+  CHECK(MaxBodyBytes(19) == kMaxCursorSide * kMaxCursorSide * 4 + 64);  // CursorShape.
+  CHECK(MaxBodyBytes(20) == 64);                                        // CursorPosition.
+  for (uint32_t type : {0u, 12u, 15u, 21u, 255u, 65535u, 70000u}) {
     INFO("type " << type);
     CHECK(MaxBodyBytes(type) == 0);
   }

@@ -49,6 +49,18 @@ X11Painter::~X11Painter() {
   XCloseDisplay(s.display);
 }
 
+void X11Painter::SetCursor(unsigned font_shape) {
+  State& s = *state_;
+  XDefineCursor(s.display, s.window, XCreateFontCursor(s.display, font_shape));
+  XSync(s.display, False);
+}
+
+void X11Painter::WarpPointer(int x, int y) {
+  State& s = *state_;
+  XWarpPointer(s.display, 0, RootWindow(s.display, s.screen), 0, 0, 0, 0, x, y);
+  XSync(s.display, False);
+}
+
 Size X11Painter::screen_size() const {
   return state_->size;
 }

@@ -35,6 +35,11 @@ class X11Painter {
   // Fills `rect` with one colour, given as 0xRRGGBB.
   void Fill(const Rect& rect, uint32_t rgb);
 
+  // Shows the X cursor-font cursor `font_shape` (XC_crosshair = 34, ...) over the window.
+  void SetCursor(unsigned font_shape);
+  // Moves the pointer to (x, y) on the screen.
+  void WarpPointer(int x, int y);
+
   // Reads the whole root window with XGetImage: B, G, R, A (alpha 255) per pixel, rows
   // tightly packed (screen_size().width * 4 bytes).
   std::vector<uint8_t> ReadRootBgra();
