@@ -9,8 +9,9 @@
 //   idle    the desktop once, then nothing;
 //   scroll  an editor window (1600x960) of text scrolls up 10 pixels per frame: XCopyArea
 //           in the server, then the new strip of text is put at the bottom;
-//   video   the whole screen shows a moving picture: a pan over a large noise-textured
-//           landscape (4, 2 pixels per frame) with a bright moving object;
+//   video   the whole screen shows a moving picture: a pan over a large landscape of
+//           smooth noise with fine texture (4 pixels per frame across, a slow vertical
+//           sway) and a bright moving object;
 //   drag    a 800x600 window with text is dragged over a desktop (12, 6 pixels per frame,
 //           bouncing); the uncovered desktop and the window are redrawn.
 // The pipeline is the host's and the viewer's: capture thread (WaitForChange, CaptureFrame)
@@ -275,6 +276,12 @@ class Workloads {
           amplitude *= 0.5;
           scale *= 2.1;
         }
+        // Fine texture fixed to the scene (foliage, gravel), moving with the pan as film
+        // grain does not: what makes real video expensive to code.
+        n += (static_cast<double>(
+                  Hash(static_cast<uint32_t>(y) * 7919u + static_cast<uint32_t>(x)) & 0xff) -
+              127.5) /
+             1400.0;
         const double horizon = 0.45 * w->size.height + 120 * (n - 0.5);
         if (y < horizon) {
           w->Put(x, y, static_cast<uint8_t>(110 + 80 * n), static_cast<uint8_t>(160 + 60 * n), 235);

@@ -74,7 +74,7 @@ using ClipboardFactory =
 
 struct HostOptions {
   CaptureOptions capture;
-  VideoCodec preferred_codec = VideoCodec::kVp8;
+  VideoCodec preferred_codec = VideoCodec::kH264;
   // Set by --codec: this codec or no session (otherwise negotiated, see
   // NegotiateVideoCodec).
   std::optional<VideoCodec> forced_codec;

@@ -19,11 +19,11 @@ namespace lifeline {
 struct HostSettings {
   std::string listen = "127.0.0.1:7070";
   CaptureSource source = CaptureSource::kX11;
-  std::string display;  // Empty: $DISPLAY.
-  VideoCodec codec = VideoCodec::kVp8;
-  int max_fps = 30;              // 1..120
-  int bitrate_kbps = 4000;       // 100..100000
-  int max_frames_in_flight = 2;  // 1..8: frames sent but not yet acked by the viewer.
+  std::string display;                   // Empty: $DISPLAY.
+  VideoCodec codec = VideoCodec::kH264;  // Best in lifeline-video-bench (docs/benchmarks.md).
+  int max_fps = 30;                      // 1..120
+  int bitrate_kbps = 4000;               // 100..100000
+  int max_frames_in_flight = 2;          // 1..8: frames sent but not yet acked by the viewer.
 };
 
 struct LogSettings {
