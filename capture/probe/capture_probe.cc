@@ -90,6 +90,11 @@ void PrintDisplayInfo(const std::string& display) {
       static_cast<unsigned long long>(info->green_mask),
       static_cast<unsigned long long>(info->blue_mask),
       info->pixel_format_supported ? "supported" : "NOT supported");
+  for (size_t i = 0; i < info->monitors.size(); ++i) {
+    const X11Monitor& m = info->monitors[i];
+    std::printf("monitor %zu:      %s %dx%d+%d+%d%s\n", i, m.name.c_str(), m.bounds.width,
+                m.bounds.height, m.bounds.x, m.bounds.y, m.primary ? " (primary)" : "");
+  }
   if (info->has_mit_shm) {
     std::printf("MIT-SHM:        %d.%d\n", info->mit_shm_major, info->mit_shm_minor);
   } else {

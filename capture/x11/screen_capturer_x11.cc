@@ -824,6 +824,24 @@ Expected<X11DisplayInfo> QueryX11DisplayInfo(const std::string& display) {
   Bool shared_pixmaps = False;
   info.has_mit_shm =
       XShmQueryVersion(handle, &info.mit_shm_major, &info.mit_shm_minor, &shared_pixmaps) != 0;
+  int event_base = 0;
+  int error_base = 0;
+  if (XRRQueryExtension(handle, &event_base, &error_base)) {
+    int count = 0;
+    XRRMonitorInfo* monitors = XRRGetMonitors(handle, RootWindow(handle, screen), True, &count);
+    for (int i = 0; monitors != nullptr && i < count; ++i) {
+      X11Monitor monitor;
+      char* name = XGetAtomName(handle, monitors[i].name);
+      monitor.name = name != nullptr ? name : "";
+      if (name != nullptr)
+        XFree(name);
+      monitor.bounds = Rect{monitors[i].x, monitors[i].y, monitors[i].width, monitors[i].height};
+      monitor.primary = monitors[i].primary != 0;
+      info.monitors.push_back(std::move(monitor));
+    }
+    if (monitors != nullptr)
+      XRRFreeMonitors(monitors);
+  }
   return info;
 }
 

@@ -33,6 +33,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/geometry.h"
 #include "base/status.h"
@@ -79,6 +80,13 @@ Expected<std::unique_ptr<ScreenCapturer>> CreateX11ScreenCapturer(const X11Captu
 // Otherwise kDisplayUnavailable with a sentence for a person naming the display.
 Status CheckX11DisplayAvailable(const std::string& display);
 
+// One monitor as RandR reports it (XRRGetMonitors).
+struct X11Monitor {
+  std::string name;  // e.g. "HDMI-1", "screen" on Xvfb.
+  Rect bounds;       // In root-window pixels.
+  bool primary = false;
+};
+
 // What a support person needs to know about a display (for lifeline-capture-probe).
 struct X11DisplayInfo {
   std::string display_name;  // As resolved, e.g. ":0".
@@ -96,6 +104,7 @@ struct X11DisplayInfo {
   bool has_mit_shm = false;
   int mit_shm_major = 0;
   int mit_shm_minor = 0;
+  std::vector<X11Monitor> monitors;  // Empty without RandR 1.5.
 };
 
 // Errors: kDisplayUnavailable as for CheckX11DisplayAvailable.

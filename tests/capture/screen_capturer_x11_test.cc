@@ -330,6 +330,10 @@ TEST_CASE("QueryX11DisplayInfo describes a 24-bit Xvfb", "[display]") {
   CHECK(info->pixel_format_supported);
   CHECK(info->has_mit_shm);
   CHECK_FALSE(info->vendor.empty());
+  // RandR: Xvfb has one monitor covering the screen.
+  REQUIRE(info->monitors.size() == 1);
+  CHECK(info->monitors[0].bounds == Rect::FromSize(info->screen_size));
+  CHECK_FALSE(info->monitors[0].name.empty());
 }
 
 }  // namespace
