@@ -49,7 +49,7 @@ struct SessionReceipt {
   std::string peer_id;       // "123 456 789".
   std::string peer_address;  // "127.0.0.1:5000".
   std::chrono::seconds duration{0};
-  bool control_used = false;
+  bool control_allowed = false;                // Keyboard and mouse were allowed (not view-only).
   std::vector<std::string> files_transferred;  // Names; empty: none.
   std::string end_reason;                      // Empty: ended normally.
 };

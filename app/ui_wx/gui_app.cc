@@ -208,6 +208,7 @@ class DesktopApp : public wxApp {
 
  private:
   void SetUpLanguage();
+  HostOptions SessionOptions() const;
   void StartService();
 
   AppPaths paths_;
@@ -582,6 +583,16 @@ class TestHook : public wxEvtHandler {
       Emit("consent", rest);
       return true;
     }
+    if (command == "file") {
+      if (!app_->session_ui()->AnswerFilePromptForTesting(rest == "accept")) {
+        if (!TimedOut(20000))
+          return false;
+        Emit("file", "no prompt");
+        return true;
+      }
+      Emit("file", rest);
+      return true;
+    }
     if (command == "wait-overlay") {
       SessionOverlay* overlay = app_->session_ui()->overlay();
       if (!overlay || !overlay->IsShown() || !app_->session_ui()->session_shown()) {
@@ -736,15 +747,30 @@ SecretStore* DesktopApp::secret_store(std::string* fallback_reason) {
   return store_.get();
 }
 
+HostOptions DesktopApp::SessionOptions() const {
+  HostOptions session;
+  session.capture.source = settings_.host.source;
+  session.capture.x11_display = settings_.host.display;
+  session.preferred_codec = settings_.host.codec;
+  session.bitrate_kbps = settings_.host.bitrate_kbps;
+  session.max_fps = settings_.host.max_fps;
+  session.max_frames_in_flight = settings_.host.max_frames_in_flight;
+  // Files a partner sends (each confirmed in a prompt) go to Downloads/Lifeline, or into
+  // the portable folder in portable mode.
+  // (wx answers the home folder itself when no XDG download folder is configured.)
+  wxString downloads = wxStandardPaths::Get().GetUserDir(wxStandardPaths::Dir_Downloads);
+  if (downloads.empty() || wxFileName::DirName(downloads) == wxFileName::DirName(wxGetHomeDir()))
+    downloads = wxGetHomeDir() + "/Downloads";
+  session.receive_dir =
+      paths_.portable ? paths_.config_dir + "/received" : S(downloads) + "/Lifeline";
+  return session;
+}
+
 void DesktopApp::StartService() {
   HostServiceOptions options;
   options.listen = settings_.host.listen;
-  options.session.capture.source = settings_.host.source;
-  options.session.capture.x11_display = settings_.host.display;
-  options.session.preferred_codec = settings_.host.codec;
-  options.session.bitrate_kbps = settings_.host.bitrate_kbps;
-  options.session.max_fps = settings_.host.max_fps;
-  options.session.max_frames_in_flight = settings_.host.max_frames_in_flight;
+  options.session = SessionOptions();
+  wxFileName::Mkdir(U(options.session.receive_dir), 0700, wxPATH_MKDIR_FULL);
   const RemoteServiceSettings& remote = settings_.remote_service;
   if (UsesRelay(remote)) {
     // Relay mode: register through the proxy the Remote Service settings describe.
@@ -813,6 +839,10 @@ bool DesktopApp::OnInit() {
       if (service_)
         service_->EndCurrentSession();
     };
+    callbacks.pause_control = [this](bool paused) {
+      if (service_)
+        service_->SetControlPaused(paused);
+    };
     callbacks.session_shown = [frame](const PeerInfo& peer) {
       if (frame)
         frame->SetSessionActive(U(FormatDeviceId(peer.device_id) + " (" + peer.address + ")"));
@@ -830,7 +860,12 @@ bool DesktopApp::OnInit() {
       if (after_failures)
         frame->SetStatusText(_("Too many wrong passwords: a new password was created."));
     };
-    session_ui_ = std::make_unique<WxHostSessionUi>(std::move(callbacks));
+    SessionPermissions permissions;
+    const HostOptions defaults = SessionOptions();
+    permissions.control = defaults.remote_control.control_mode == ControlMode::kFull;
+    permissions.clipboard = defaults.remote_control.clipboard_mode != ClipboardMode::kOff;
+    permissions.files = !defaults.receive_dir.empty();
+    session_ui_ = std::make_unique<WxHostSessionUi>(std::move(callbacks), permissions);
     security_->security.ui = session_ui_.get();
     frame_->ShowCredentials(security_->credentials->host_id(),
                             security_->credentials->display_password());

@@ -3,6 +3,7 @@
 #include <wx/button.h>
 #include <wx/dialog.h>
 #include <wx/display.h>
+#include <wx/filename.h>
 #include <wx/intl.h>
 #include <wx/panel.h>
 #include <wx/sizer.h>
@@ -224,7 +225,91 @@ void SessionOverlay::OnPause(wxCommandEvent&) {
     on_pause_(paused_);
 }
 
-WxHostSessionUi::WxHostSessionUi(Callbacks callbacks) : callbacks_(std::move(callbacks)) {}
+WxHostSessionUi::WxHostSessionUi(Callbacks callbacks, SessionPermissions permissions)
+    : callbacks_(std::move(callbacks)), permissions_(permissions) {}
+
+FileDecision WxHostSessionUi::ConfirmFileTransfer(const PeerInfo& peer,
+                                                  const FileTransferRequest& request,
+                                                  int timeout_ms) {
+  struct Answer {
+    std::mutex mutex;
+    std::condition_variable cv;
+    std::optional<FileDecision> decision;
+  };
+  auto answer = std::make_shared<Answer>();
+  auto set = [answer](FileDecision d) {
+    std::lock_guard lock(answer->mutex);
+    if (!answer->decision)
+      answer->decision = d;
+    answer->cv.notify_all();
+  };
+  auto shown = RunOnUiThread<bool>(
+      [this, peer, request, set] {
+        wxString text =
+            wxString::Format(_("%s wants to send you a file:\n\n%s (%s)"),
+                             FormatDeviceId(peer.device_id), wxString::FromUTF8(request.name),
+                             wxFileName::GetHumanReadableSize(wxULongLong(request.size_bytes)));
+        if (request.exists)
+          text << "\n\n" << _("A file with this name is already there.");
+        auto* dialog = new wxDialog(nullptr, wxID_ANY, _("Incoming file"), wxDefaultPosition,
+                                    wxDefaultSize, wxCAPTION | wxSTAY_ON_TOP);
+        auto* sizer = new wxBoxSizer(wxVERTICAL);
+        sizer->Add(new wxStaticText(dialog, wxID_ANY, text), 0, wxALL, 12);
+        auto* buttons = new wxBoxSizer(wxHORIZONTAL);
+        const FileDecision yes =
+            request.exists ? FileDecision::kAcceptReplace : FileDecision::kAccept;
+        file_answer_ = [this, dialog, yes, set, request](bool accept) {
+          if (accept)
+            files_accepted_.push_back(request.name);
+          set(accept ? yes : FileDecision::kDecline);
+          file_answer_ = nullptr;
+          dialog->Destroy();
+        };
+        auto add = [&](const wxString& label, bool accept) {
+          auto* button = new wxButton(dialog, wxID_ANY, label);
+          buttons->Add(button, 0, wxLEFT, 8);
+          button->Bind(wxEVT_BUTTON, [this, accept](wxCommandEvent&) {
+            if (file_answer_)
+              file_answer_(accept);
+          });
+          return button;
+        };
+        add(_("Decline"), false)->SetDefault();
+        add(request.exists ? _("Replace") : _("Accept"), true);
+        sizer->Add(buttons, 0, wxALIGN_RIGHT | wxALL, 12);
+        dialog->SetSizerAndFit(sizer);
+        dialog->Bind(wxEVT_CLOSE_WINDOW, [this](wxCloseEvent&) {
+          if (file_answer_)
+            file_answer_(false);
+        });
+        file_dialog_ = dialog;
+        dialog->CentreOnScreen();
+        dialog->Show();
+        return dialog->IsShown();
+      },
+      kUiTimeoutMs);
+  if (!shown || !*shown)
+    return FileDecision::kDecline;
+  std::unique_lock lock(answer->mutex);
+  answer->cv.wait_for(lock, std::chrono::milliseconds(timeout_ms),
+                      [&] { return answer->decision.has_value(); });
+  if (answer->decision)
+    return *answer->decision;
+  answer->decision = FileDecision::kDecline;
+  lock.unlock();
+  wxTheApp->CallAfter([this] {
+    if (file_answer_)
+      file_answer_(false);
+  });
+  return FileDecision::kDecline;
+}
+
+bool WxHostSessionUi::AnswerFilePromptForTesting(bool accept) {
+  if (!file_answer_)
+    return false;
+  file_answer_(accept);
+  return true;
+}
 
 ConsentDecision WxHostSessionUi::RequestConsent(const PeerInfo& peer, int timeout_ms) {
   auto answer = std::make_shared<ConsentAnswer>();
@@ -267,12 +352,19 @@ bool WxHostSessionUi::ShowSessionIndicator(const PeerInfo& peer) {
           overlay_->Destroy();
         peer_ = peer;
         started_ = std::chrono::steady_clock::now();
-        overlay_ = new SessionOverlay(peer, SessionPermissions{},
-                                      [this] {
-                                        if (callbacks_.disconnect)
-                                          callbacks_.disconnect();
-                                      },
-                                      {});
+        files_accepted_.clear();
+        control_paused_ = false;
+        overlay_ = new SessionOverlay(
+            peer, permissions_,
+            [this] {
+              if (callbacks_.disconnect)
+                callbacks_.disconnect();
+            },
+            [this](bool paused) {
+              control_paused_ = paused;
+              if (callbacks_.pause_control)
+                callbacks_.pause_control(paused);
+            });
         announced_ = false;
         const bool ok = overlay_->ShowOnScreen();
         if (ok && callbacks_.session_shown)
@@ -306,6 +398,8 @@ void WxHostSessionUi::HideSessionIndicator() {
         receipt.peer_address = peer_.address;
         receipt.duration = std::chrono::duration_cast<std::chrono::seconds>(
             std::chrono::steady_clock::now() - started_);
+        receipt.files_transferred = files_accepted_;
+        receipt.control_allowed = permissions_.control;
         if (callbacks_.session_ended)
           callbacks_.session_ended(receipt);
         return true;
@@ -329,8 +423,8 @@ void ShowSessionReceipt(wxWindow* parent, const SessionReceipt& receipt) {
                            wxString::FromUTF8(receipt.peer_address))
        << "\n"
        << wxString::Format(_("Duration: %s"), wxString(FormatElapsed(receipt.duration))) << "\n"
-       << (receipt.control_used ? _("Your computer was controlled remotely.")
-                                : _("Your screen was viewed; it was not controlled."))
+       << (receipt.control_allowed ? _("Your partner was allowed to use keyboard and mouse.")
+                                   : _("Your screen could only be viewed."))
        << "\n"
        << (receipt.files_transferred.empty()
                ? _("No files were transferred.")

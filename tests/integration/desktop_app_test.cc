@@ -281,6 +281,46 @@ TEST_CASE("Session overlay: bottom-right, on top, with openbox", "[integration][
   CheckOverlay(true);
 }
 
+// A file from the viewer: the prompt names it, Accept puts it into the receive folder
+// (~/Downloads/Lifeline), and the file arrives whole.
+TEST_CASE("File transfer is confirmed in a prompt before the file arrives",
+          "[integration][desktop]") {
+  Xvfb xvfb(1280, 800);
+  TempDir dir;
+  const int port = FreeLoopbackPort();
+  WriteHostSettings(dir, port);
+  GuiRun gui(dir, xvfb.display(),
+             "ready\nwait-listening\nconsent accept\nwait-overlay 20000\nfile accept\n"
+             "sleep 1500\ndisconnect\nwait-no-overlay 10000\nquit\n");
+  const std::string password = gui.WaitFor("password", 10000);
+  REQUIRE(!gui.WaitFor("address", 10000).empty());
+  WriteStringToFile(dir.File("password"), password + "\n");
+  WriteStringToFile(dir.File("report.txt"), "quarterly numbers\n");
+  Subprocess::Options viewer;
+  viewer.argv = {LifelineBinary(),
+                 "view",
+                 "127.0.0.1:" + std::to_string(port),
+                 "--headless",
+                 "--duration",
+                 "30",
+                 "--send",
+                 dir.File("report.txt")};
+  viewer.set_env = {{"XDG_CONFIG_HOME", dir.File("viewer-config")}, {"HOME", dir.path()}};
+  viewer.stdin_path = dir.File("password");
+  viewer.stderr_path = dir.File("viewer.log");
+  Subprocess view(viewer);
+  INFO("viewer log: " << ReadFileToString(dir.File("viewer.log")));
+  CHECK(gui.WaitFor("file", 25000) == "accept");
+  CHECK(gui.WaitFor("overlay_gone", 20000) == "1");
+  CHECK(gui.Finish() == 0);
+  view.Stop(2000);
+  std::string listing;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir.path()))
+    listing += entry.path().string() + "\n";
+  INFO(listing);
+  CHECK(ReadFileToString(dir.File("Downloads/Lifeline/report.txt")) == "quarterly numbers\n");
+}
+
 // Through a real lifeline-relay: the main window shows the relay's ID, and a headless
 // viewer reaching that ID gets the consent prompt and the overlay.
 TEST_CASE("Desktop app registers with the relay from its settings and serves by ID",
