@@ -4,6 +4,7 @@
 // sizes derive from a hash of the input; both must give the same messages and the same
 // error. Every parsed message must re-encode and parse back identically, and the reader
 // must never hold more than a header plus the largest limit.
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <span>
@@ -21,8 +22,17 @@ namespace {
 using lifeline::FrameReader;
 using lifeline::wire::Envelope;
 
-constexpr size_t kMaxBufferedBytes =
-    lifeline::kFrameHeaderBytes + lifeline::kMaxVideoChunkDataBytes + 256;
+// A header plus the largest body any message type may have (clipboard text and cursor
+// images are larger than video chunks).
+size_t MaxBufferedBytes() {
+  static const size_t kMax = [] {
+    size_t largest = 0;
+    for (uint32_t type = 0; type <= 0xffff; ++type)
+      largest = std::max(largest, lifeline::MaxBodyBytes(type));
+    return lifeline::kFrameHeaderBytes + largest;
+  }();
+  return kMax;
+}
 
 void Check(bool condition) {
   if (!condition)
@@ -50,7 +60,7 @@ Outcome Feed(std::span<const uint8_t> data, uint64_t state, size_t max_piece) {
     data = data.subspan(piece);
     while (true) {
       const FrameReader::Result result = reader.Read(&input, &message);
-      Check(reader.buffered_bytes() <= kMaxBufferedBytes);
+      Check(reader.buffered_bytes() <= MaxBufferedBytes());
       if (result == FrameReader::Result::kNeedMore) {
         Check(input.empty());
         break;

@@ -91,7 +91,7 @@ TEST_CASE("lifeline doctor: a wrong proxy password is a 407 naming the user",
   CHECK(result.output.find("wrong-pass-123") == std::string::npos);
 }
 
-TEST_CASE("--proxy refuses a password on the command line", "[integration][doctor]") {
+TEST_CASE("The --proxy flag refuses a password on the command line", "[integration][doctor]") {
   TempDir dir;
   auto result =
       RunCommand({LifelineBinary(), "doctor", "--proxy", "http://alice:hunter22@127.0.0.1:3128"},
