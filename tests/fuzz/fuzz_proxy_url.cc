@@ -22,14 +22,20 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       __builtin_trap();
   }
   // Redaction keeps no userinfo: the authority holds no '@' but the "***@" it puts in.
-  size_t begin = redacted.find("://");
-  begin = begin == std::string::npos ? 0 : begin + 3;
-  if (redacted.compare(begin, 4, "***@") == 0)
-    begin += 4;
-  const size_t end = redacted.find('/', begin);
-  if (redacted.substr(begin, end == std::string::npos ? std::string::npos : end - begin)
-          .find('@') != std::string::npos) {
-    __builtin_trap();
+  // Printable() shows at most 200 bytes of the scheme part; when the first "://" lies beyond
+  // that, the shown text ends before the authority (nothing of it is shown) and a later
+  // "://" would be mistaken for the scheme's, so the check applies only below that cut.
+  const size_t scheme_end = text.find("://");
+  if (scheme_end == std::string::npos || scheme_end + 3 <= 200) {
+    size_t begin = redacted.find("://");
+    begin = begin == std::string::npos ? 0 : begin + 3;
+    if (redacted.compare(begin, 4, "***@") == 0)
+      begin += 4;
+    const size_t end = redacted.find('/', begin);
+    if (redacted.substr(begin, end == std::string::npos ? std::string::npos : end - begin)
+            .find('@') != std::string::npos) {
+      __builtin_trap();
+    }
   }
   // Splitting a libproxy answer list never fails.
   std::vector<std::string> list;
