@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstdio>
 #include <memory>
@@ -49,6 +50,12 @@ bool IsIpv6Literal(std::string_view text) {
   if (percent != std::string_view::npos) {
     address = text.substr(0, percent);
     if (!IsValidHostName(text.substr(percent + 1)))
+      return false;
+  }
+  // Only hex digits, ':' and '.' (an embedded NUL would end the C string early and let
+  // "::cc\0junk" pass as "::cc").
+  for (char c : address) {
+    if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.')
       return false;
   }
   const std::string copy(address);

@@ -89,6 +89,18 @@ TEST_CASE("ParseHostPort names the text in its errors", "[tcp]") {
   }
 }
 
+TEST_CASE("ParseHostPort refuses IPv6 literals with an embedded NUL or junk", "[tcp]") {
+  // Found by fuzz_proxy_url: inet_pton() stopped at the NUL and accepted "::cc".
+  using namespace std::string_literals;
+  for (const std::string& text :
+       {"::cc\0junk"s, "[::cc\0]:5000"s, "[::1\0x]:5000"s, "[::1 ]:5000"s, "[::1%eth0\0]:5000"s}) {
+    INFO(text.size());
+    CHECK_FALSE(ParseHostPort(text, 1080).ok());
+  }
+  CHECK(ParseHostPort("::cc", 1080).ok());
+  CHECK(ParseHostPort("[::ffff:127.0.0.1]:5000").ok());
+}
+
 TEST_CASE("HostPort::ToString brackets IPv6", "[tcp]") {
   CHECK(HostPort{"::1", 5000}.ToString() == "[::1]:5000");
   CHECK(HostPort{"127.0.0.1", 80}.ToString() == "127.0.0.1:80");
