@@ -149,6 +149,7 @@ int RunHostCommand(const HostCommandOptions& options,
   }
   host_options.remote_control.clipboard_mode = *clipboard_mode;
   host_options.receive_dir = options.receive_dir;
+  host_options.send_path = options.send_path;
 
   if (!options.relay.address.empty()) {
     auto relay = ResolveRelayCliOptions(options.relay);
@@ -337,6 +338,7 @@ int RunViewCommand(const ViewCommandOptions& options,
 
   ViewerOptions viewer_options;
   viewer_options.stats_path = options.stats_path;
+  viewer_options.receive_dir = options.receive_dir;
   viewer_options.own_device_id = DeviceIdFromFingerprint(identity->fingerprint());
   viewer_options.password = std::move(password);
   const std::string code_file = options.code_file;

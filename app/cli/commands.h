@@ -22,13 +22,14 @@ struct HostCommandOptions {
   std::optional<std::string> codec;    // "vp8" | "vp9".
   std::optional<int> max_fps;
   std::optional<int> bitrate_kbps;
-  bool once = false;             // Exit after the first session.
-  bool require_consent = false;  // Ask the local user before each session.
-  RelayCliOptions relay;         // --relay...: register with a relay instead of listening.
-  ProxyCliOptions proxy;         // --proxy...: how to reach the relay.
-  bool view_only = false;        // The viewer watches; its keyboard and mouse are blocked.
+  bool once = false;               // Exit after the first session.
+  bool require_consent = false;    // Ask the local user before each session.
+  RelayCliOptions relay;           // --relay...: register with a relay instead of listening.
+  ProxyCliOptions proxy;           // --proxy...: how to reach the relay.
+  bool view_only = false;          // The viewer watches; its keyboard and mouse are blocked.
   std::string clipboard = "both";  // off | both | host-to-viewer | viewer-to-host.
   std::string receive_dir;         // Files from viewers land here (each confirmed).
+  std::string send_path;           // Offer this file to the viewer once the session streams.
   bool confirm_on_stdin = false;   // Answer confirmations from standard input.
 };
 
@@ -46,6 +47,7 @@ struct ViewCommandOptions {
   std::string input_script_path;   // Scripted input once the session runs (input_script.h).
   std::string clipboard_out_path;  // Headless: write the host's clipboard text here.
   std::string send_path;           // Send this file to the host (it confirms).
+  std::string receive_dir;         // Accept files the host sends into this folder.
 };
 
 // Both return the process exit code and print one clear sentence on failure.

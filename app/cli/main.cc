@@ -69,6 +69,8 @@ int main(int argc, char** argv) {
                      "The viewer only watches: its keyboard and mouse are blocked");
   host_cmd->add_option("--receive-dir", host.receive_dir,
                        "Folder for files viewers send (each one is confirmed here)");
+  host_cmd->add_option("--send", host.send_path,
+                       "Offer FILE to the viewer once the session streams");
   host_cmd->add_flag("--confirm-on-stdin", host.confirm_on_stdin,
                      "Read answers to file confirmations from standard input (scripts)");
   host_cmd->add_option("--clipboard", host.clipboard,
@@ -94,6 +96,8 @@ int main(int argc, char** argv) {
                        "Send the keyboard/mouse commands in FILE once the session runs");
   view_cmd->add_option("--send", view.send_path,
                        "Send FILE to the host (confirmed there); headless: leave when done");
+  view_cmd->add_option("--receive-dir", view.receive_dir,
+                       "Accept files the host sends into DIR (none accepted without it)");
   view_cmd->add_option("--clipboard-out", view.clipboard_out_path,
                        "Write clipboard text the host sends to FILE (headless)");
   view_cmd->add_option("--password-file", view.password_file,

@@ -379,4 +379,33 @@ void OutgoingFile::Run() {
   // The receiver's FileResult (or the session's end) completes the outcome.
 }
 
+std::unique_ptr<IncomingFiles> MakeIncomingFiles(const std::string& receive_dir,
+                                                 const char* side,
+                                                 SendFunction send) {
+  std::unique_ptr<ReceiveFolder> folder;
+  if (!receive_dir.empty()) {
+    auto opened = ReceiveFolder::Open(receive_dir);
+    if (opened.ok())
+      folder = std::move(opened).value();
+    else
+      log::Warning("{}: incoming files will be declined: {}", side, opened.error().ToString());
+  }
+  auto files = std::make_unique<IncomingFiles>(std::move(folder), std::move(send));
+  files->on_progress = [](const std::string& name, uint64_t done, uint64_t size) {
+    log::Info("files: receiving {}: {}%", name, size ? done * 100 / size : 100);
+  };
+  files->on_finished = [](const std::string& name, const Status& result) {
+    if (result.ok())
+      log::Info("files: received {} (SHA-256 verified)", name);
+    else
+      log::Warning("files: {} not received: {}", name, result.ToString());
+  };
+  return files;
+}
+
+Status RouteToOutgoingFile(OutgoingFile* file, const wire::Envelope& message) {
+  return file ? file->HandleMessage(message)
+              : Status(ErrorCode::kUnexpectedMessage, "file transfer message without a transfer");
+}
+
 }  // namespace lifeline

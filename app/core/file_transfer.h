@@ -87,6 +87,12 @@ class IncomingFiles {
   int last_decile_ = -1;                    // Guarded by mutex_.
 };
 
+// IncomingFiles for `receive_dir` (empty or unusable: declines every offer, with a
+// warning naming `side`), logging progress and results. Shared by host and viewer.
+std::unique_ptr<IncomingFiles> MakeIncomingFiles(const std::string& receive_dir,
+                                                 const char* side,
+                                                 SendFunction send);
+
 class OutgoingFile {
  public:
   struct Outcome {
@@ -129,5 +135,9 @@ class OutgoingFile {
   uint64_t size_ = 0;                       // Guarded by mutex_.
   bool all_sent_ = false;                   // Guarded by mutex_.
 };
+
+// Routes a sender-side message (OutgoingFile::Handles) to `file`; kUnexpectedMessage
+// when there is no transfer. Callers hold the lock that guards `file`.
+Status RouteToOutgoingFile(OutgoingFile* file, const wire::Envelope& message);
 
 }  // namespace lifeline

@@ -53,28 +53,11 @@ HostSession::HostSession(HostOptions options,
   channel_options.handshake_timeout_ms = options_.handshake_timeout_ms;
   channel_ = std::make_unique<MessageChannel>(std::move(transport), channel_options, this);
 
-  std::unique_ptr<ReceiveFolder> folder;
-  if (!options_.receive_dir.empty()) {
-    auto opened = ReceiveFolder::Open(options_.receive_dir);
-    if (opened.ok())
-      folder = std::move(opened).value();
-    else
-      log::Warning("host: files from viewers will be declined: {}", opened.error().ToString());
-  }
-  incoming_files_ = std::make_unique<IncomingFiles>(
-      std::move(folder), [this](const wire::Envelope& message, SendPriority priority) {
-        return channel_->Send(message, priority) == SendResult::kOk;
-      });
+  incoming_files_ = MakeIncomingFiles(options_.receive_dir, "host",
+                                      [this](const wire::Envelope& message, SendPriority priority) {
+                                        return channel_->Send(message, priority) == SendResult::kOk;
+                                      });
   incoming_files_->on_offer = [this] { cv_.notify_all(); };
-  incoming_files_->on_progress = [](const std::string& name, uint64_t done, uint64_t size) {
-    log::Info("files: receiving {}: {}%", name, size ? done * 100 / size : 100);
-  };
-  incoming_files_->on_finished = [](const std::string& name, const Status& result) {
-    if (result.ok())
-      log::Info("files: received {} (SHA-256 verified)", name);
-    else
-      log::Warning("files: {} not received: {}", name, result.ToString());
-  };
 }
 
 HostSession::~HostSession() {
@@ -136,7 +119,17 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
               options_.max_fps, options_.bitrate_kbps, options_.max_frames_in_flight);
     capture_thread = std::thread([this] { CaptureLoop(); });
     encode_thread = std::thread([this, codec] { EncodeLoop(codec); });
+    if (!options_.send_path.empty()) {
+      std::lock_guard lock(files_mutex_);
+      outgoing_file_ = std::make_unique<OutgoingFile>(
+          options_.send_path, 1, [this](const wire::Envelope& message, SendPriority priority) {
+            return channel_->Send(message, priority) == SendResult::kOk;
+          });
+      outgoing_file_->Start();
+      log::Info("files: offering {} to the viewer", options_.send_path);
+    }
   }
+  bool file_reported = false;
   while (true) {
     {
       std::unique_lock lock(mutex_);
@@ -147,6 +140,21 @@ Status HostSession::Run(const std::atomic<bool>& stop) {
         break;
     }
     ServeFileOffers();  // Blocks while the person at the host decides; fine here.
+    std::lock_guard lock(files_mutex_);
+    if (outgoing_file_ && !file_reported) {
+      if (auto outcome = outgoing_file_->Wait(0)) {
+        file_reported = true;
+        if (outcome->status.ok())
+          log::Info("files: sent {}: the viewer verified it (SHA-256)", options_.send_path);
+        else
+          log::Warning("files: {} not sent: {}", options_.send_path, outcome->status.ToString());
+      }
+    }
+  }
+  {
+    std::lock_guard lock(files_mutex_);
+    if (outgoing_file_)
+      outgoing_file_->Cancel(Status(ErrorCode::kConnectionClosed, "the session ended"));
   }
 
   // 3. Tear down: stop our threads first, then close the channel politely.
@@ -657,6 +665,13 @@ void HostSession::OnMessage(const wire::Envelope& message) {
     case wire::Envelope::kPong:
       return;  // We do not ping; ignore.
     default:
+      if (OutgoingFile::Handles(message)) {
+        std::lock_guard lock(files_mutex_);
+        Status st = RouteToOutgoingFile(outgoing_file_.get(), message);
+        if (!st.ok())
+          channel_->Close(st.error());
+        return;
+      }
       if (IncomingFiles::Handles(message)) {
         if (Status st = incoming_files_->HandleMessage(message); !st.ok())
           channel_->Close(st.error());

@@ -89,6 +89,7 @@ struct HostOptions {
   // Files from the viewer land only here, each confirmed through the UI; empty: every
   // transfer is declined.
   std::string receive_dir;
+  std::string send_path;  // Offered to the viewer once the session streams; empty: none.
   int file_confirm_timeout_ms = 60'000;
 };
 
@@ -173,6 +174,10 @@ class HostSession : public MessageChannel::Delegate {
   std::unique_ptr<Clipboard> clipboard_;
   std::unique_ptr<IncomingFiles> incoming_files_;  // Network thread + Run()'s thread.
   std::unique_ptr<MessageChannel> channel_;
+  std::mutex files_mutex_;
+  // Run()'s thread creates it; the network thread routes replies to it. Declared after
+  // channel_: destroyed (its thread joined) before the channel.
+  std::unique_ptr<OutgoingFile> outgoing_file_;  // Guarded by files_mutex_.
   LatestSlot<std::unique_ptr<Frame>> slot_;
 
   mutable std::mutex mutex_;

@@ -53,6 +53,16 @@ ViewerSession::ViewerSession(ViewerOptions options,
   channel_options.protocol_version = options_.protocol_version;
   channel_options.min_protocol_version = options_.min_protocol_version;
   channel_ = std::make_unique<MessageChannel>(std::move(transport), channel_options, this);
+  incoming_files_ = MakeIncomingFiles(
+      options_.receive_dir, "viewer", [this](const wire::Envelope& message, SendPriority priority) {
+        return authenticated() && !closed() && channel_->Send(message, priority) == SendResult::kOk;
+      });
+  incoming_files_->on_offer = [this] {
+    bool exists = false;
+    int64_t resume_from = -1;
+    if (auto offer = incoming_files_->TakePendingOffer(&exists, &resume_from))
+      incoming_files_->Answer(*offer, FileDecision::kAccept);  // Never replaces a file.
+  };
 }
 
 ViewerSession::~ViewerSession() {
@@ -242,13 +252,16 @@ void ViewerSession::OnMessage(const wire::Envelope& message) {
     case wire::Envelope::kFileProgress:
     case wire::Envelope::kFileResult: {
       std::lock_guard lock(files_mutex_);
-      Status st = outgoing_file_ ? outgoing_file_->HandleMessage(message)
-                                 : Status(ErrorCode::kUnexpectedMessage,
-                                          "file transfer message without a transfer");
+      Status st = RouteToOutgoingFile(outgoing_file_.get(), message);
       if (!st.ok())
         channel_->Close(st.error());
       return;
     }
+    case wire::Envelope::kFileOffer:
+    case wire::Envelope::kFileChunk:
+      if (Status st = incoming_files_->HandleMessage(message); !st.ok())
+        channel_->Close(st.error());
+      return;
     case wire::Envelope::kClipboardText: {
       if (Status st = ValidateClipboardText(message.clipboard_text()); !st.ok()) {
         channel_->Close(st.error());

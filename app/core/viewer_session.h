@@ -46,6 +46,9 @@ struct ViewerOptions {
   std::string password;
   TotpCodeProvider totp_code;
   std::string stats_path;  // JSON lines, one per second; empty: none.
+  // Files the host sends land here (accepted without asking: the user chose the folder);
+  // empty: every file from the host is declined.
+  std::string receive_dir;
   int handshake_timeout_ms = 5000;
   // Protocol range announced (tests use it to provoke a mismatch).
   uint32_t protocol_version = kProtocolVersion;
@@ -137,8 +140,9 @@ class ViewerSession : public MessageChannel::Delegate {
   ViewerAuthenticator auth_;  // Network thread only.
   RemoteControlViewer remote_control_;
   std::mutex files_mutex_;
-  std::unique_ptr<OutgoingFile> outgoing_file_;  // Guarded by files_mutex_.
-  uint64_t next_transfer_id_ = 1;                // Guarded by files_mutex_.
+  std::unique_ptr<OutgoingFile> outgoing_file_;    // Guarded by files_mutex_.
+  std::unique_ptr<IncomingFiles> incoming_files_;  // Network thread (offers answered there).
+  uint64_t next_transfer_id_ = 1;                  // Guarded by files_mutex_.
   ClockSync clock_sync_;
   StatsAccumulator stats_;
 

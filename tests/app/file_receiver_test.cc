@@ -302,5 +302,29 @@ TEST_CASE("Incoming files: hostile offers are refused before anything is created
   CHECK(incoming.HandleMessage(bad_hash).code() == ErrorCode::kMalformedMessage);
 }
 
+// A viewer started without --receive-dir (MakeIncomingFiles("")) declines every file.
+TEST_CASE("Incoming files: a side without a receive folder declines", "[app][files]") {
+  std::vector<wire::Envelope> sent;
+  auto incoming = MakeIncomingFiles("", "viewer", [&](const wire::Envelope& m, SendPriority) {
+    sent.push_back(m);
+    return true;
+  });
+  wire::Envelope offer;
+  offer.mutable_file_offer()->set_transfer_id(1);
+  offer.mutable_file_offer()->set_name("report.pdf");
+  offer.mutable_file_offer()->set_size(4);
+  offer.mutable_file_offer()->set_sha256(std::string(32, '\0'));
+  REQUIRE(incoming->HandleMessage(offer).ok());
+  bool exists = true;
+  int64_t resume = 0;
+  auto pending = incoming->TakePendingOffer(&exists, &resume);
+  REQUIRE(pending);
+  incoming->Answer(*pending, FileDecision::kAccept);
+  REQUIRE(sent.size() == 1);
+  CHECK_FALSE(sent.back().file_answer().accepted());
+  CHECK(sent.back().file_answer().error_code() ==
+        static_cast<uint32_t>(ErrorCode::kFileTransferRefused));
+}
+
 }  // namespace
 }  // namespace lifeline

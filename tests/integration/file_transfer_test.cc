@@ -187,5 +187,48 @@ TEST_CASE("A declined file is not written, and an existing file is kept", "[inte
   setup.host->Stop();
 }
 
+TEST_CASE("A file the host sends reaches a viewer with a receive folder, not one without",
+          "[integration][files]") {
+  TempDir dir;
+  WriteBigFile(dir.File("report.bin"), 4);
+  fs::create_directories(dir.File("downloads"));
+  Subprocess host(
+      Subprocess::Options{.argv = {LifelineBinary(), "host", "--listen", "127.0.0.1:0", "--source",
+                                   "synthetic", "--send", dir.File("report.bin")},
+                          .set_env = Env(dir),
+                          .stdout_path = dir.File("host.out"),
+                          .stderr_path = dir.File("host.err")});
+  const std::string address =
+      NthMatch(dir.File("host.out"), std::regex("listening on (127\\.0\\.0\\.1:[0-9]+)"), 1);
+  REQUIRE_FALSE(address.empty());
+  auto password_file = [&](size_t n) {
+    const std::string path = dir.File("password" + std::to_string(n) + ".txt");
+    WriteStringToFile(
+        path, NthMatch(dir.File("host.out"), std::regex("Password: ([A-Z0-9-]+)"), n) + "\n");
+    return path;
+  };
+
+  // No receive folder: the viewer declines, nothing is written anywhere.
+  auto declined = RunCommand({LifelineBinary(), "view", address, "--headless", "--password-file",
+                              password_file(1), "--duration", "3"},
+                             60'000, Env(dir));
+  INFO("viewer: " << declined.output);
+  CHECK(fs::is_empty(dir.File("downloads")));
+  CHECK(NthMatch(dir.File("host.err"), std::regex("not sent: .*(does not receive files)"), 1) ==
+        "does not receive files");
+
+  auto received =
+      RunCommand({LifelineBinary(), "view", address, "--headless", "--password-file",
+                  password_file(2), "--duration", "5", "--receive-dir", dir.File("downloads")},
+                 60'000, Env(dir));
+  INFO("viewer: " << received.output);
+  CHECK(received.output.find("received report.bin (SHA-256 verified)") != std::string::npos);
+  REQUIRE(fs::exists(dir.File("downloads/report.bin")));
+  CHECK(SameContents(dir.File("report.bin"), dir.File("downloads/report.bin")));
+  CHECK(NthMatch(dir.File("host.err"), std::regex("sent .*(the viewer verified it)"), 1) ==
+        "the viewer verified it");
+  host.Stop();
+}
+
 }  // namespace
 }  // namespace lifeline::testing
