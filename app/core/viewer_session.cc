@@ -361,6 +361,7 @@ void ViewerSession::DecodeOne(AssembledFrame frame) {
     decoder_ = std::move(decoder).value();
   }
   auto decoded = std::make_shared<DecodedFrame>();
+  decoded->codec = codec;
   // A picture must have the size the host announced for it (security requirement 22);
   // announced sizes beyond kMaxVideoDimension are refused before decoding.
   const Size announced{static_cast<int>(std::min<uint32_t>(frame.info.width(), INT32_MAX)),

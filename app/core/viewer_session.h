@@ -67,8 +67,9 @@ struct RemoteCursor {
 struct DecodedFrame {
   I420Image image;
   uint64_t frame_id = 0;
-  int64_t capture_time_us = 0;  // Host clock.
-  int64_t decoded_time_us = 0;  // Viewer clock.
+  int64_t capture_time_us = 0;          // Host clock.
+  int64_t decoded_time_us = 0;          // Viewer clock.
+  VideoCodec codec = VideoCodec::kVp8;  // The stream's codec (shown in the stats panel).
 };
 
 class ViewerSession : public MessageChannel::Delegate {

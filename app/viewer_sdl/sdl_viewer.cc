@@ -2,9 +2,13 @@
 
 #include <SDL.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "app/core/viewer_view.h"
 #include "app/viewer_sdl/sdl_input.h"
 #include "base/log.h"
 
@@ -33,6 +37,44 @@ class SdlVideo {
  private:
   bool ok_;
 };
+
+SDL_Rect ToSdl(const ViewRect& r) {
+  return SDL_Rect{r.x, r.y, r.width, r.height};
+}
+
+// Draws `lines` with the 5x7 panel font, top left, on a dark box. `scale` pixels per dot.
+void DrawStatsPanel(SDL_Renderer* renderer, const std::vector<std::string>& lines, int scale) {
+  size_t longest = 0;
+  for (const auto& line : lines)
+    longest = std::max(longest, line.size());
+  const int margin = 4 * scale;
+  const int advance_x = 6 * scale;
+  const int advance_y = 9 * scale;
+  const SDL_Rect box{0, 0, static_cast<int>(longest) * advance_x + 2 * margin,
+                     static_cast<int>(lines.size()) * advance_y + 2 * margin - 2 * scale};
+  SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_BLEND);
+  SDL_SetRenderDrawColor(renderer, 0, 0, 0, 190);
+  SDL_RenderFillRect(renderer, &box);
+  SDL_SetRenderDrawColor(renderer, 255, 255, 255, 255);
+  for (size_t row = 0; row < lines.size(); ++row) {
+    for (size_t col = 0; col < lines[row].size(); ++col) {
+      const unsigned char* glyph = PanelFontGlyph(lines[row][col]);
+      if (glyph == nullptr)
+        continue;
+      for (int gy = 0; gy < 7; ++gy) {
+        for (int gx = 0; gx < 5; ++gx) {
+          if ((glyph[gy] >> (4 - gx)) & 1) {
+            const SDL_Rect dot{margin + static_cast<int>(col) * advance_x + gx * scale,
+                               margin + static_cast<int>(row) * advance_y + gy * scale, scale,
+                               scale};
+            SDL_RenderFillRect(renderer, &dot);
+          }
+        }
+      }
+    }
+  }
+  SDL_SetRenderDrawBlendMode(renderer, SDL_BLENDMODE_NONE);
+}
 
 }  // namespace
 
@@ -91,6 +133,32 @@ Status RunSdlViewer(ViewerSession* session,
   RemoteCursor drawn_cursor;
   bool fullscreen = options.fullscreen;
   bool need_redraw = true;
+  ViewState view;           // F10: fit <-> 1:1 with scrolling.
+  bool show_stats = false;  // F12: the stats panel.
+  VideoCodec codec = VideoCodec::kVp8;
+  uint64_t drawn_stats_frames = ~uint64_t{0};
+  ViewLayout layout;
+  // Output pixels per window point (HiDPI); mouse events come in window points.
+  auto output_size = [&] {
+    Size out;
+    SDL_GetRendererOutputSize(renderer.get(), &out.width, &out.height);
+    return out;
+  };
+  auto to_host = [&](int wx, int wy, int* hx, int* hy) {
+    int ww = 0;
+    int wh = 0;
+    SDL_GetWindowSize(window.get(), &ww, &wh);
+    const Size out = output_size();
+    const int px = ww > 0 ? static_cast<int>(int64_t{wx} * out.width / ww) : wx;
+    const int py = wh > 0 ? static_cast<int>(int64_t{wy} * out.height / wh) : wy;
+    return WindowToHost(layout, px, py, hx, hy);
+  };
+  auto scroll_by = [&](int dx, int dy) {
+    view.scroll_x += dx;
+    view.scroll_y += dy;
+    ClampScroll(&view, texture_size, output_size());
+    need_redraw = true;
+  };
   const auto start = std::chrono::steady_clock::now();
   while (!stop.load() && !session->closed()) {
     if (options.duration_s > 0 && std::chrono::steady_clock::now() - start >=
@@ -104,7 +172,51 @@ Status RunSdlViewer(ViewerSession* session,
       do {
         if (event.type == SDL_QUIT)
           quit = true;
-        input.Handle(event, texture_size);
+        const bool scroll_mod = (SDL_GetModState() & KMOD_CTRL) && (SDL_GetModState() & KMOD_SHIFT);
+        const bool one_to_one = view.scale == ViewScale::kOneToOne;
+        if (event.type == SDL_KEYDOWN &&
+            (event.key.keysym.sym == SDLK_F10 || event.key.keysym.sym == SDLK_F12)) {
+          if (event.key.keysym.sym == SDLK_F10)
+            view.scale = one_to_one ? ViewScale::kFit : ViewScale::kOneToOne;
+          else
+            show_stats = !show_stats;
+          need_redraw = true;
+          continue;  // Viewer keys: not sent to the host.
+        }
+        if ((event.type == SDL_KEYUP) &&
+            (event.key.keysym.sym == SDLK_F10 || event.key.keysym.sym == SDLK_F12)) {
+          continue;
+        }
+        // Ctrl+Shift + arrows / wheel scroll the 1:1 view.
+        if (one_to_one && scroll_mod && event.type == SDL_KEYDOWN) {
+          const int step = 64;
+          const SDL_Keycode key = event.key.keysym.sym;
+          if (key == SDLK_LEFT || key == SDLK_RIGHT || key == SDLK_UP || key == SDLK_DOWN) {
+            scroll_by(key == SDLK_LEFT    ? -step
+                      : key == SDLK_RIGHT ? step
+                                          : 0,
+                      key == SDLK_UP     ? -step
+                      : key == SDLK_DOWN ? step
+                                         : 0);
+            continue;
+          }
+        }
+        if (one_to_one && scroll_mod && event.type == SDL_MOUSEWHEEL) {
+          const int sign = event.wheel.direction == SDL_MOUSEWHEEL_FLIPPED ? -1 : 1;
+          scroll_by(sign * event.wheel.x * 64, -sign * event.wheel.y * 64);
+          continue;
+        }
+        // Pointer positions go to the host in host-frame pixels.
+        SDL_Event mapped = event;
+        if (event.type == SDL_MOUSEMOTION &&
+            !to_host(event.motion.x, event.motion.y, &mapped.motion.x, &mapped.motion.y)) {
+          continue;
+        }
+        if ((event.type == SDL_MOUSEBUTTONDOWN || event.type == SDL_MOUSEBUTTONUP) &&
+            !to_host(event.button.x, event.button.y, &mapped.button.x, &mapped.button.y)) {
+          continue;
+        }
+        input.Handle(mapped, texture_size);
         if (event.type == SDL_WINDOWEVENT)
           need_redraw = true;
         if (event.type == SDL_KEYDOWN && event.key.keysym.sym == SDLK_F11) {
@@ -128,9 +240,8 @@ Status RunSdlViewer(ViewerSession* session,
                         std::string("cannot create a video texture: ") + SDL_GetError());
         }
         texture_size = image.size;
-        // Letterboxing: the picture keeps its aspect ratio in any window size.
-        SDL_RenderSetLogicalSize(renderer.get(), image.size.width, image.size.height);
       }
+      codec = (*frame)->codec;
       SDL_UpdateYUVTexture(texture.get(), nullptr, image.y.data(), image.stride_y(), image.u.data(),
                            image.stride_uv(), image.v.data(), image.stride_uv());
       need_redraw = true;
@@ -151,15 +262,37 @@ Status RunSdlViewer(ViewerSession* session,
         cursor.visible != drawn_cursor.visible) {
       need_redraw = true;
     }
+    const StatsSnapshot stats = session->latest_stats();
+    if (show_stats && stats.frames_total != drawn_stats_frames)
+      need_redraw = true;
     if (need_redraw) {
+      // Letterboxing (fit) or 1:1 with scrolling; computed in output pixels.
+      const Size out = output_size();
+      ClampScroll(&view, texture_size, out);
+      layout = ComputeLayout(view, texture_size, out);
       SDL_SetRenderDrawColor(renderer.get(), 0, 0, 0, 255);
       SDL_RenderClear(renderer.get());
+      const SDL_Rect src = ToSdl(layout.source);
+      const SDL_Rect dst = ToSdl(layout.destination);
       if (texture)
-        SDL_RenderCopy(renderer.get(), texture.get(), nullptr, nullptr);
-      if (texture && cursor_texture && cursor.visible && cursor.shape) {
-        const SDL_Rect at{cursor.x - cursor.shape->hotspot_x, cursor.y - cursor.shape->hotspot_y,
-                          cursor.shape->size.width, cursor.shape->size.height};
+        SDL_RenderCopy(renderer.get(), texture.get(), &src, &dst);
+      if (texture && cursor_texture && cursor.visible && cursor.shape && src.w > 0 && src.h > 0) {
+        // Host pixels -> output pixels, clipped to the picture.
+        const double sx = static_cast<double>(dst.w) / src.w;
+        const double sy = static_cast<double>(dst.h) / src.h;
+        const SDL_Rect at{
+            dst.x + static_cast<int>((cursor.x - cursor.shape->hotspot_x - src.x) * sx),
+            dst.y + static_cast<int>((cursor.y - cursor.shape->hotspot_y - src.y) * sy),
+            std::max(1, static_cast<int>(cursor.shape->size.width * sx)),
+            std::max(1, static_cast<int>(cursor.shape->size.height * sy))};
+        SDL_RenderSetClipRect(renderer.get(), &dst);
         SDL_RenderCopy(renderer.get(), cursor_texture.get(), nullptr, &at);
+        SDL_RenderSetClipRect(renderer.get(), nullptr);
+      }
+      if (show_stats) {
+        DrawStatsPanel(renderer.get(), FormatStatsPanel(stats, std::string(ToString(codec))),
+                       out.height >= 1400 ? 4 : 2);
+        drawn_stats_frames = stats.frames_total;
       }
       drawn_cursor = cursor;
       SDL_RenderPresent(renderer.get());
